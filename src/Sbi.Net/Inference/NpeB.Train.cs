@@ -1,0 +1,266 @@
+using System.Diagnostics;
+using Sbi.Distributions;
+using Sbi.Estimators;
+using Sbi.Utils;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sbi.Inference;
+
+public sealed partial class NpeB
+{
+    private optim.Optimizer? _optimizer;
+    private SimulationLoader? _trainLoader, _valLoader;
+    private Tensor? _trainIndices, _valIndices;
+    private int _epoch;
+    private double _valLoss = double.PositiveInfinity, _bestValLoss = double.PositiveInfinity;
+    private int _epochsSinceImprovement;
+    private Dictionary<string, Tensor>? _bestSnapshot;
+
+    /// <summary>
+    /// Trains the density estimator on all stored simulations with sbi's defaults and rules (spec §2): random
+    /// train/validation split, Adam, total-norm gradient clipping, early stopping after
+    /// <paramref name="stopAfterEpochs"/> epochs without strict improvement of the validation loss, best weights
+    /// restored. Round 0 (or <paramref name="forceFirstRoundLoss"/>) uses −log q; later rounds the NPE-B
+    /// importance-weighted loss. Returns the live network. A non-finite loss, an exception or cancellation
+    /// restores the best weights seen so far before the error propagates.
+    /// </summary>
+    /// <param name="trainingBatchSize">Rows per batch (200).</param>
+    /// <param name="learningRate">Adam learning rate (5e-4).</param>
+    /// <param name="validationFraction">Fraction of rows held out for validation, in (0, 1) (0.1).</param>
+    /// <param name="stopAfterEpochs">Early-stopping patience (20).</param>
+    /// <param name="maxNumEpochs">Epoch cap; as in sbi up to maxNumEpochs + 1 epochs run.</param>
+    /// <param name="clipMaxNorm">Gradient-norm clip (5.0); null disables.</param>
+    /// <param name="calibrationKernel">Weights per x row multiplying the per-row losses; null: 1.</param>
+    /// <param name="resumeTraining">Continue the previous call's optimiser, split, epoch counter and best weights.</param>
+    /// <param name="forceFirstRoundLoss">Use −log q in every round.</param>
+    /// <param name="discardPriorSamples">Leave round-0 data out of training when the round is &gt; 0.</param>
+    /// <param name="retrainFromScratch">Build a fresh network before training.</param>
+    /// <param name="showTrainSummary">Print a short summary after training.</param>
+    /// <param name="cancellationToken">Stops training between batches (best weights are restored).</param>
+    public ConditionalDensityEstimator Train(int trainingBatchSize = 200, double learningRate = 5e-4, double validationFraction = 0.1,
+        int stopAfterEpochs = 20, int maxNumEpochs = int.MaxValue, double? clipMaxNorm = 5.0, Func<Tensor, Tensor>? calibrationKernel = null,
+        bool resumeTraining = false, bool forceFirstRoundLoss = false, bool discardPriorSamples = false, bool retrainFromScratch = false,
+        bool showTrainSummary = false, CancellationToken cancellationToken = default)
+    {
+        Guard.Positive(trainingBatchSize, nameof(trainingBatchSize));
+        Guard.Positive(learningRate, nameof(learningRate));
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must lie strictly between 0 and 1; got {validationFraction}.");
+        Guard.Positive(stopAfterEpochs, nameof(stopAfterEpochs));
+        Guard.Positive(maxNumEpochs, nameof(maxNumEpochs));
+        if (clipMaxNorm is { } c) Guard.Positive(c, nameof(clipMaxNorm));
+        if (_blocks.Count == 0) throw new InvalidOperationException("Train was called before AppendSimulations: there is no data to train on.");
+        if (resumeTraining && _optimizer is null) throw new InvalidOperationException("resumeTraining needs an earlier Train call to resume.");
+
+        Round = _blocks.Max(b => b.Round);
+        if (Round == 0 && _network is not null && !forceFirstRoundLoss && !resumeTraining)
+            throw new InvalidOperationException("The network was already trained on round-0 data. Pass forceFirstRoundLoss: true to train again with the " +
+                                                "first-round loss, or resumeTraining: true to continue.");
+        int startRound = discardPriorSamples && Round > 0 ? 1 : 0;
+        var (theta, x, masks) = GetSimulations(startRound);
+
+        if (!resumeTraining) MakeSplit(theta, x, masks, trainingBatchSize, validationFraction);
+        else
+        {
+            _trainLoader = new SimulationLoader(theta, x, masks, _trainIndices!, _trainLoader!.BatchSize, Device);
+            _valLoader = new SimulationLoader(theta, x, masks, _valIndices!, _valLoader!.BatchSize, Device);
+        }
+
+        if (_network is null || retrainFromScratch) BuildNetwork(theta, x);
+        _network!.to(Device);
+        if (!resumeTraining)
+        {
+            _optimizer?.Dispose();
+            var trainable = _network!.parameters().Where(p => p.requires_grad).ToList();
+            if (trainable.Count == 0) throw new InvalidOperationException("the density estimator has no trainable parameters.");
+            _optimizer = optim.Adam(trainable, learningRate);
+            _epoch = 0;
+            _valLoss = double.PositiveInfinity;
+        }
+
+        bool useFirstRoundLoss = Round == 0 || forceFirstRoundLoss;
+        var proposals = _blocks.Select(b => b.Proposal).ToList();
+        var counts = _blocks.Select(b => b.Count).ToList();
+        var progress = new TrainingProgress(ShowProgressBars, Round);
+        try
+        {
+            while (_epoch <= maxNumEpochs && !Converged(stopAfterEpochs))
+            {
+                var clock = Stopwatch.StartNew();
+                double trainLoss = TrainEpoch(useFirstRoundLoss, proposals, counts, calibrationKernel, clipMaxNorm, cancellationToken);
+                _valLoss = ValidationLoss(useFirstRoundLoss, proposals, counts, calibrationKernel);
+                double secs = clock.Elapsed.TotalSeconds;
+                Summary.TrainingLoss.Add(trainLoss);
+                Summary.ValidationLoss.Add(_valLoss);
+                Summary.EpochDurationsSec.Add(secs);
+                _epoch++;
+                progress.Epoch(_epoch);
+                EpochCompleted?.Invoke(new EpochInfo(Round, _epoch, trainLoss, _valLoss, Math.Min(_bestValLoss, _valLoss), secs));
+            }
+        }
+        catch
+        {
+            RestoreBest();
+            progress.End();
+            throw;
+        }
+        progress.End();
+
+        if (_epoch > maxNumEpochs)
+        {
+            // The last epoch was never scored by Converged: score it now (sbi's rule).
+            if (_valLoss < _bestValLoss)
+            {
+                _bestValLoss = _valLoss;
+                StateDictLoader.Dispose(_bestSnapshot);
+                _bestSnapshot = StateDictLoader.Snapshot(_network!);
+            }
+            else RestoreBest();
+            if (ShowProgressBars) _log.Warning($"Maximum number of epochs `maxNumEpochs={maxNumEpochs}` reached, but the network has not yet fully converged. Consider increasing it.");
+        }
+        else if (ShowProgressBars) _log.Info($"Neural network successfully converged after {_epoch} epochs.");
+
+        Summary.EpochsTrained.Add(_epoch);
+        Summary.BestValidationLoss.Add(_bestValLoss);
+        if (showTrainSummary)
+            _log.Info($"Training summary (round {Round + 1}): epochs trained {_epoch}, best validation loss {_bestValLoss:G6}, last training loss {Summary.TrainingLoss[^1]:G6}.");
+        foreach (var p in _network!.parameters()) p.grad = null;
+        return _network;
+    }
+
+    private void MakeSplit(Tensor theta, Tensor x, Tensor masks, int batchSize, double validationFraction)
+    {
+        long n = theta.shape[0];
+        long nTrain = (long)Math.Floor((1.0 - validationFraction) * n);
+        long nVal = n - nTrain;
+        if (nTrain < 1 || nVal < 1)
+            throw new ArgumentException($"too few simulations for a validation set: {n} row(s) with validationFraction {validationFraction} give {nTrain} training and {nVal} validation rows; both must be at least 1.", nameof(validationFraction));
+        _trainIndices?.Dispose();
+        _valIndices?.Dispose();
+        using (var scope = NewDisposeScope())
+        {
+            var perm = randperm(n, device: theta.device);
+            _trainIndices = perm.narrow(0, 0, nTrain).clone().DetachFromDisposeScope();
+            _valIndices = perm.narrow(0, nTrain, nVal).clone().DetachFromDisposeScope();
+        }
+        _trainLoader = new SimulationLoader(theta, x, masks, _trainIndices, Math.Min(batchSize, nTrain), Device);
+        _valLoader = new SimulationLoader(theta, x, masks, _valIndices, Math.Min(batchSize, nVal), Device);
+    }
+
+    private void BuildNetwork(Tensor theta, Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        // z-score statistics come from the training subset only, on the CPU (sbi §2.3).
+        var idx = _trainIndices!.to(theta.device);
+        var th = theta.index_select(0, idx).cpu();
+        var xs = x.index_select(0, idx).cpu();
+        _network?.Dispose();
+        _network = _builder(th, xs);
+        long keep = Math.Min(200, th.shape[0]);
+        if (_buildBatch is { } old) { old.Theta.Dispose(); old.X.Dispose(); }
+        _buildBatch = (th.narrow(0, 0, keep).clone().DetachFromDisposeScope(), xs.narrow(0, 0, keep).clone().DetachFromDisposeScope());
+        try
+        {
+            using var _ = no_grad();
+            _network.LogProbPaired(th.narrow(0, 0, Math.Min(2, th.shape[0])), xs.narrow(0, 0, Math.Min(2, xs.shape[0])));
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException("The density estimator failed on the first two training rows" +
+                (xs.dim() > 2 ? "; x is multi-dimensional, so pass an embedding net that flattens it." : "."), e);
+        }
+        StateDictLoader.Dispose(_bestSnapshot);
+        _bestSnapshot = null;
+        _optimizer?.Dispose();
+        _optimizer = null;
+    }
+
+    /// <summary>sbi's convergence check, run before every epoch (spec §2.6).</summary>
+    private bool Converged(int stopAfterEpochs)
+    {
+        if (_epoch == 0 || _valLoss < _bestValLoss)
+        {
+            _bestValLoss = _valLoss;
+            _epochsSinceImprovement = 0;
+            StateDictLoader.Dispose(_bestSnapshot);
+            _bestSnapshot = StateDictLoader.Snapshot(_network!);
+        }
+        else _epochsSinceImprovement++;
+        if (_epochsSinceImprovement >= stopAfterEpochs)
+        {
+            RestoreBest();
+            return true;
+        }
+        return false;
+    }
+
+    private void RestoreBest()
+    {
+        if (_bestSnapshot is not null && _network is not null)
+            StateDictLoader.Load(_network, _bestSnapshot, "best-weights snapshot");
+    }
+
+    private Tensor Losses(Tensor theta, Tensor x, bool firstRound, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts, Func<Tensor, Tensor>? kernel)
+    {
+        var losses = firstRound
+            ? _network!.Loss(theta, x)
+            : NpeBLoss.Loss(_network!, theta, x, _prior!, proposals, counts);
+        if (!losses.isfinite().all().item<bool>())
+            throw new NonFiniteLossException(_epoch + 1);
+        return kernel is null ? losses : kernel(x).to(losses.device).reshape(-1) * losses;
+    }
+
+    private double TrainEpoch(bool firstRound, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts,
+                              Func<Tensor, Tensor>? kernel, double? clip, CancellationToken ct)
+    {
+        _network!.train();
+        var parameters = _network.parameters().Where(p => p.requires_grad).ToList();
+        using var epochScope = NewDisposeScope();
+        var sum = zeros(1, dtype: ScalarType.Float64, device: Device);
+        foreach (var (th, xs, mk) in _trainLoader!.Batches())
+        {
+            ct.ThrowIfCancellationRequested();
+            using var batchScope = NewDisposeScope();
+            _optimizer!.zero_grad();
+            var losses = Losses(th, xs, firstRound, proposals, counts, kernel);
+            losses.mean().backward();
+            if (clip is { } c) nn.utils.clip_grad_norm_(parameters, c);
+            _optimizer.step();
+            sum.add_(losses.detach().sum());
+            th.Dispose(); xs.Dispose(); mk.Dispose();
+        }
+        return sum.item<double>() / (_trainLoader.Count * _trainLoader.BatchSize);
+    }
+
+    private double ValidationLoss(bool firstRound, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts, Func<Tensor, Tensor>? kernel)
+    {
+        _network!.eval();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var sum = zeros(1, dtype: ScalarType.Float64, device: Device);
+        foreach (var (th, xs, _) in _valLoader!.Batches())
+            sum.add_(Losses(th, xs, firstRound, proposals, counts, kernel).sum());
+        return sum.item<double>() / (_valLoader.Count * _valLoader.BatchSize);
+    }
+
+    /// <summary>The training and validation loaders of the current split (sbi's <c>get_dataloaders</c>).</summary>
+    public (SimulationLoader Train, SimulationLoader Validation) GetDataloaders(int startingRound = 0, int trainingBatchSize = 200,
+        double validationFraction = 0.1, bool resumeTraining = false)
+    {
+        var (theta, x, masks) = GetSimulations(startingRound);
+        if (!resumeTraining || _trainIndices is null) MakeSplit(theta, x, masks, trainingBatchSize, validationFraction);
+        return (_trainLoader!, _valLoader!);
+    }
+}
+
+/// <summary>Raised when a training or validation loss is NaN or infinite; the best weights have been restored.</summary>
+public sealed class NonFiniteLossException : InvalidOperationException
+{
+    /// <summary>Creates the exception for the (1-based) epoch.</summary>
+    public NonFiniteLossException(int epoch)
+        : base($"NaN/Inf present in the NPE loss in epoch {epoch}; training stopped and the best weights so far were restored.") => Epoch = epoch;
+
+    /// <summary>The 1-based epoch in which the loss was not finite.</summary>
+    public int Epoch { get; }
+}

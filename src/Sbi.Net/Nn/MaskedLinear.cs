@@ -1,0 +1,53 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sbi.Nn;
+
+/// <summary>
+/// nflows' <c>MaskedLinear</c>: y = (W ⊙ M) x + b. W keeps its full shape and PyTorch's default Linear init
+/// (fan-in of the full input width); <c>mask</c> (float 0/1) and <c>degrees</c> (int64) are buffers.
+/// </summary>
+public sealed class MaskedLinear : nn.Module<Tensor, Tensor>
+{
+    private Parameter weight;
+    private Parameter bias;
+    private Tensor mask;
+    private Tensor degrees;
+
+    /// <summary>Creates the layer for the given input degrees; <paramref name="isOutput"/> selects the output-layer rule.</summary>
+    public MaskedLinear(Tensor inDegrees, int outFeatures, int autoregressiveFeatures, bool isOutput)
+        : base(nameof(MaskedLinear))
+    {
+        int inFeatures = (int)inDegrees.shape[0];
+        using (var lin = nn.Linear(inFeatures, outFeatures))
+        {
+            weight = new Parameter(lin.weight!.detach().clone().DetachFromDisposeScope());
+            bias = new Parameter(lin.bias!.detach().clone().DetachFromDisposeScope());
+        }
+        degrees = isOutput
+            ? MadeDegrees.Output(outFeatures, autoregressiveFeatures)
+            : MadeDegrees.Hidden(outFeatures, autoregressiveFeatures);
+        degrees.DetachFromDisposeScope();
+        mask = MadeDegrees.Mask(degrees, inDegrees, isOutput).DetachFromDisposeScope();
+        register_parameter("weight", weight);
+        register_parameter("bias", bias);
+        register_buffer("mask", mask);
+        register_buffer("degrees", degrees);
+    }
+
+    /// <summary>Output degrees of this layer (int64).</summary>
+    public Tensor Degrees => degrees;
+
+    /// <summary>The mask (out, in).</summary>
+    public Tensor Mask => mask;
+
+    /// <summary>The unmasked weight parameter.</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The bias parameter.</summary>
+    public Parameter Bias => bias;
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor input) => nn.functional.linear(input, weight * mask, bias);
+}

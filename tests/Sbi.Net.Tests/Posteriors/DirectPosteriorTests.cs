@@ -1,0 +1,90 @@
+using NUnit.Framework;
+using Sbi.Distributions;
+using Sbi.Posteriors;
+using Sbi.Utils;
+using static TorchSharp.torch;
+
+namespace Sbi.Tests.Posteriors;
+
+public class DirectPosteriorTests
+{
+    /// <summary>
+    /// q(θ | x) = N(0, 1) and a prior box [0, 5): exactly half the mass (minus 3e-7) leaks. The leakage estimate
+    /// uses ≥ 10,000 accepted of ~20,000 proposed draws, so its standard error is √(0.25/20000) ≈ 0.0035; the
+    /// tolerance 0.015 is four of them.
+    /// </summary>
+    [Test]
+    public void LeakageCorrectionRenormalisesOverThePrior()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(0);
+        using var prior = new BoxUniform(new float[] { 0 }, new float[] { 5 });
+        var post = new DirectPosterior(new GaussianEstimator(1, 1), prior, log: SbiLog.Silent).SetDefaultX(tensor(new float[] { 0 }));
+        double acc = post.LeakageCorrection(post.DefaultX!);
+        Assert.That(acc, Is.EqualTo(0.5).Within(0.015));
+        var theta = tensor(new float[,] { { 0.5f }, { 1.5f }, { -0.5f } });
+        var norm = post.LogProb(theta).data<float>().ToArray();
+        var raw = post.LogProb(theta, normPosterior: false).data<float>().ToArray();
+        Assert.That(norm[0] - raw[0], Is.EqualTo(-Math.Log(acc)).Within(1e-5));
+        Assert.That(raw[0], Is.EqualTo(-0.5 * 0.25 - 0.5 * Math.Log(2 * Math.PI)).Within(1e-5));
+        Assert.That(float.IsNegativeInfinity(norm[2]), "outside the prior the posterior density is 0");
+        // cached for the default x: the same value comes back without resampling.
+        Assert.That(post.LeakageCorrection(post.DefaultX!), Is.EqualTo(acc));
+        // a new default x clears the cache (deliberate deviation from sbi, which keeps the stale factor).
+        post.SetDefaultX(tensor(new float[] { 0 }));
+        Assert.That(post.LeakageCorrection(post.DefaultX!), Is.Not.EqualTo(acc));
+    }
+
+    [Test]
+    public void RejectionSamplingReturnsExactlyNInsideTheSupport()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        using var prior = new BoxUniform(new float[] { 0, 0 }, new float[] { 5, 5 });
+        var post = new DirectPosterior(new GaussianEstimator(2, 1), prior, log: SbiLog.Silent);
+        var (s, acc) = post.SampleWithAcceptance(5000, tensor(new float[] { 0 }));
+        Assert.That(s.shape, Is.EqualTo(new long[] { 5000, 2 }));
+        Assert.That(prior.WithinSupport(s).all().item<bool>());
+        // both coordinates must be positive: acceptance 1/4 (±4 standard errors of ~20k draws).
+        Assert.That(acc, Is.EqualTo(0.25).Within(0.015));
+        // the half-normal mean √(2/π) ≈ 0.798; 5000 draws give a standard error of 0.6/√5000 ≈ 0.0085.
+        Assert.That(s.mean().item<float>(), Is.EqualTo(Math.Sqrt(2 / Math.PI)).Within(0.035));
+    }
+
+    [Test]
+    public void LowAcceptanceWarnsAndTimesOut()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        using var prior = new BoxUniform(new float[] { 6 }, new float[] { 7 });
+        var warnings = new List<string>();
+        var post = new DirectPosterior(new GaussianEstimator(1, 1), prior, log: new SbiLog { Warning = warnings.Add, Info = _ => { } });
+        Assert.Throws<TimeoutException>(() => post.Sample(10, tensor(new float[] { 0 }), maxSamplingTime: TimeSpan.FromSeconds(0.3)));
+        Assert.That(warnings.Any(w => w.Contains("accepted")), "a low-acceptance warning was logged");
+    }
+
+    [Test]
+    public void BadXIsRejected()
+    {
+        using var scope = NewDisposeScope();
+        using var prior = new BoxUniform(new float[] { 0 }, new float[] { 1 });
+        var post = new DirectPosterior(new GaussianEstimator(1, 2), prior, log: SbiLog.Silent);
+        Assert.Throws<InvalidOperationException>(() => post.Sample(5));
+        Assert.That(Assert.Throws<ArgumentException>(() => post.SetDefaultX(tensor(new float[] { 1, float.NaN })))!.Message, Does.Contain("finite"));
+        Assert.That(Assert.Throws<ArgumentException>(() => post.SetDefaultX(tensor(new float[] { 1, 2, 3 })))!.Message, Does.Contain("(3)"));
+        Assert.Throws<ArgumentException>(() => post.Sample(5, zeros(2, 2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => post.Sample(0, zeros(2)));
+    }
+
+    [Test]
+    public void MapFindsTheModeInsideTheBox()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var prior = new BoxUniform(new float[] { -3, -3 }, new float[] { 3, 3 });
+        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1.0, b: 0.5), prior, log: SbiLog.Silent).SetDefaultX(tensor(new float[] { 1 }));
+        var map = post.Map(numIter: 300, numInitSamples: 200, numToOptimize: 20).data<float>().ToArray();
+        Assert.That(map[0], Is.EqualTo(1.5).Within(0.01));
+        Assert.That(map[1], Is.EqualTo(1.5).Within(0.01));
+    }
+}
