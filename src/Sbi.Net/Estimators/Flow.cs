@@ -40,7 +40,8 @@ public sealed class Flow : nn.Module
     public Tensor LogProbEmbedded(Tensor theta, Tensor context)
     {
         var (noise, logabsdet) = _transform.Forward(theta, context);
-        return _distribution.LogProb(noise, context) + logabsdet;
+        var lp = _distribution.LogProb(noise, context);
+        return logabsdet is null ? lp : lp + logabsdet;
     }
 
     /// <summary>Maps base noise (B, S, D) to samples (B, S, D) given x (B, *x_shape), nflows' order (context repeated per row).</summary>

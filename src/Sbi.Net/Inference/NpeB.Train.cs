@@ -9,7 +9,7 @@ namespace Sbi.Inference;
 
 public sealed partial class NpeB
 {
-    private optim.Optimizer? _optimizer;
+    private Sbi.Optim.FlatAdam? _optimizer;
     private SimulationLoader? _trainLoader, _valLoader;
     private Tensor? _trainIndices, _valIndices;
     private int _epoch;
@@ -74,7 +74,8 @@ public sealed partial class NpeB
             _optimizer?.Dispose();
             var trainable = _network!.parameters().Where(p => p.requires_grad).ToList();
             if (trainable.Count == 0) throw new InvalidOperationException("the density estimator has no trainable parameters.");
-            _optimizer = optim.Adam(trainable, learningRate);
+            // Fresh moments every (non-resumed) call, as sbi builds a new torch Adam per round.
+            _optimizer = new Sbi.Optim.FlatAdam(trainable, learningRate);
             _epoch = 0;
             _valLoss = double.PositiveInfinity;
         }
@@ -125,8 +126,8 @@ public sealed partial class NpeB
         Summary.BestValidationLoss.Add(_bestValLoss);
         if (showTrainSummary)
             _log.Info($"Training summary (round {Round + 1}): epochs trained {_epoch}, best validation loss {_bestValLoss:G6}, last training loss {Summary.TrainingLoss[^1]:G6}.");
-        foreach (var p in _network!.parameters()) p.grad = null;
-        return _network;
+        _optimizer!.ZeroGrad();
+        return _network!;
     }
 
     private void MakeSplit(Tensor theta, Tensor x, Tensor masks, int batchSize, double validationFraction)
@@ -215,18 +216,17 @@ public sealed partial class NpeB
                               Func<Tensor, Tensor>? kernel, double? clip, CancellationToken ct)
     {
         _network!.train();
-        var parameters = _network.parameters().Where(p => p.requires_grad).ToList();
         using var epochScope = NewDisposeScope();
         var sum = zeros(1, dtype: ScalarType.Float64, device: Device);
         foreach (var (th, xs, mk) in _trainLoader!.Batches())
         {
             ct.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
-            _optimizer!.zero_grad();
+            _optimizer!.ZeroGrad();
             var losses = Losses(th, xs, firstRound, proposals, counts, kernel);
             losses.mean().backward();
-            if (clip is { } c) nn.utils.clip_grad_norm_(parameters, c);
-            _optimizer.step();
+            if (clip is { } c) _optimizer.ClipGradNorm(c);
+            _optimizer.Step();
             sum.add_(losses.detach().sum());
             th.Dispose(); xs.Dispose(); mk.Dispose();
         }

@@ -19,30 +19,25 @@ public sealed class CompositeTransform : Transform
     public IReadOnlyList<Transform> Transforms => _transforms.ToList();
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
-    {
-        var outputs = inputs;
-        var total = zeros(inputs.shape[0], dtype: inputs.dtype, device: inputs.device);
-        foreach (var t in _transforms)
-        {
-            var (o, ld) = t.Forward(outputs, context);
-            outputs = o;
-            total = total + ld;
-        }
-        return (outputs, total);
-    }
+    public override (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
+        => Chain(inputs, context, Enumerable.Range(0, _transforms.Count), inverse: false);
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
+    public override (Tensor Outputs, Tensor? LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
+        => Chain(inputs, context, Enumerable.Range(0, _transforms.Count).Reverse(), inverse: true);
+
+    private (Tensor Outputs, Tensor? LogAbsDet) Chain(Tensor inputs, Tensor? context, IEnumerable<int> order, bool inverse)
     {
+        // log-dets are summed once at the end: one stack + sum instead of an add per layer.
         var outputs = inputs;
-        var total = zeros(inputs.shape[0], dtype: inputs.dtype, device: inputs.device);
-        for (int i = _transforms.Count - 1; i >= 0; i--)
+        var terms = new List<Tensor>(_transforms.Count);
+        foreach (int i in order)
         {
-            var (o, ld) = _transforms[i].Inverse(outputs, context);
+            var (o, ld) = inverse ? _transforms[i].Inverse(outputs, context) : _transforms[i].Forward(outputs, context);
             outputs = o;
-            total = total + ld;
+            if (ld is not null) terms.Add(ld);
         }
+        Tensor? total = terms.Count switch { 0 => null, 1 => terms[0], _ => stack(terms, 0).sum(dim: 0) };
         return (outputs, total);
     }
 }

@@ -35,14 +35,14 @@ public sealed class MaskedAffineAutoregressiveTransform : Transform
     }
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
+    public override (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
     {
         var (scale, shift) = ScaleAndShift(inputs, autoregressive_net.ContextTerm(context));
         return (scale * inputs + shift, scale.log().sum(-1));
     }
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
+    public override (Tensor Outputs, Tensor? LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
     {
         // D sequential passes, as nflows does; the context term does not depend on the outputs, so it is computed once.
         var ctx = autoregressive_net.ContextTerm(context);

@@ -35,10 +35,10 @@ public sealed class PointwiseAffineTransform : Transform
     }
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
+    public override (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
         => (inputs * _scale + _shift, BatchLogAbsDet(inputs));
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
+    public override (Tensor Outputs, Tensor? LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
         => ((inputs - _shift) / _scale, -BatchLogAbsDet(inputs));
 }

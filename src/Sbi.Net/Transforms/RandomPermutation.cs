@@ -24,14 +24,14 @@ public sealed class RandomPermutation : Transform
     public Tensor Permutation => _permutation;
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
-        => (inputs.index_select(1, _permutation), zeros(inputs.shape[0], dtype: inputs.dtype, device: inputs.device));
+    public override (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
+        => (inputs.index_select(1, _permutation), null);
 
     /// <inheritdoc/>
-    public override (Tensor Outputs, Tensor LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
+    public override (Tensor Outputs, Tensor? LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)
     {
         // Recomputed per call (one tiny op) so that weights loaded in place can never leave a stale inverse.
         var inverse = _permutation.argsort();
-        return (inputs.index_select(1, inverse), zeros(inputs.shape[0], dtype: inputs.dtype, device: inputs.device));
+        return (inputs.index_select(1, inverse), null);
     }
 }

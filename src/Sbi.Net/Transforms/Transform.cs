@@ -11,9 +11,12 @@ public abstract class Transform : nn.Module
     /// <summary>Creates the transform module with the given module name.</summary>
     protected Transform(string name) : base(name) { }
 
-    /// <summary>Maps inputs (N, D) towards the base distribution; returns outputs (N, D) and log|det J| (N).</summary>
-    public abstract (Tensor Outputs, Tensor LogAbsDet) Forward(Tensor inputs, Tensor? context = null);
+    /// <summary>
+    /// Maps inputs (N, D) towards the base distribution; returns outputs (N, D) and log|det J| (N), or null for a
+    /// volume-preserving map (saves building and adding a zero tensor in every call of small flows).
+    /// </summary>
+    public abstract (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null);
 
-    /// <summary>The inverse map; returns outputs (N, D) and log|det J| of the inverse (N).</summary>
-    public abstract (Tensor Outputs, Tensor LogAbsDet) Inverse(Tensor inputs, Tensor? context = null);
+    /// <summary>The inverse map; returns outputs (N, D) and log|det J| of the inverse (N), or null when it is 0.</summary>
+    public abstract (Tensor Outputs, Tensor? LogAbsDet) Inverse(Tensor inputs, Tensor? context = null);
 }
