@@ -62,6 +62,17 @@ public sealed class Made : nn.Module
         return final_layer.forward(temps);
     }
 
+    /// <summary>A degree-pruned inverter for sampling with the current weights (no gradients).</summary>
+    internal MadeInverse CreateInverse()
+    {
+        using var _ = no_grad();
+        var layers = MaskedLayers.Select(l => (l.Weight * l.Mask, (Tensor)l.Bias)).ToList();
+        (Tensor, Tensor)? ctx = context_layer is null ? null : (context_layer.weight!, context_layer.bias!);
+        var inverse = new MadeInverse(this, layers, ctx, _activation);
+        foreach (var (w, _) in layers) w.Dispose();
+        return inverse;
+    }
+
     /// <summary>The masked layers in order (initial, blocks, final), for tests and exporters.</summary>
     public IEnumerable<MaskedLinear> MaskedLayers
         => new[] { initial_layer }.Concat(blocks.Select(b => b.Linear)).Append(final_layer);

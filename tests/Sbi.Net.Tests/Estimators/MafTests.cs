@@ -59,6 +59,23 @@ public class MafTests
         Assert.That(mass, Is.EqualTo(1.0).Within(1e-3));
     }
 
+    /// <summary>The degree-pruned sampling inverse equals nflows' D full passes (run with gradients enabled) to float rounding.</summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(5)]
+    public void PrunedInverseEqualsNflowsPasses(int d)
+    {
+        using var scope = NewDisposeScope();
+        var est = RandomMaf(d, 3, 7, weightScale: 1.5);
+        var z = randn(64, d);
+        var ctx = est.Net.Embed(randn(64, 3));
+        var (full, ldFull) = est.Net.Transform.Inverse(z, ctx);
+        Tensor pruned, ldPruned;
+        using (no_grad()) (pruned, ldPruned) = est.Net.Transform.Inverse(z, ctx);
+        Assert.That((full - pruned).abs().max().item<float>(), Is.LessThan(1e-5));
+        Assert.That((ldFull! - ldPruned!).abs().max().item<float>(), Is.LessThan(1e-5));
+    }
+
     [Test]
     public void SampleShapesFollowSbi()
     {
