@@ -22,13 +22,13 @@ public static class NpeBLoss
             throw new ArgumentException($"need one count per proposal; got {proposals.Count} proposals and {counts.Count} counts.", nameof(counts));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var a = prior.LogProb(theta).to(theta.device);
+        var a = LogProbOn(prior, theta);
         CheckLogProb(a, "prior");
         double total = counts.Sum();
         var cols = new Tensor[proposals.Count];
         for (int k = 0; k < proposals.Count; k++)
         {
-            var lp = (proposals[k] ?? prior).LogProb(theta).to(theta.device).reshape(-1);
+            var lp = LogProbOn(proposals[k] ?? prior, theta).reshape(-1);
             CheckLogProb(lp, $"proposal {k}");
             cols[k] = lp + (float)Math.Log(counts[k] / total);
         }
@@ -44,6 +44,13 @@ public static class NpeBLoss
     {
         var w = ImportanceWeights(theta, prior, proposals, counts);
         return -(w * estimator.LogProbPaired(theta, x));
+    }
+
+    /// <summary>Evaluates a density where it lives (a prior may stay on the CPU while training runs on a GPU).</summary>
+    private static Tensor LogProbOn(IDensity density, Tensor theta)
+    {
+        var t = density is IDistribution d && (d.Device.type != theta.device.type || d.Device.index != theta.device.index) ? theta.to(d.Device) : theta;
+        return density.LogProb(t).to(theta.device);
     }
 
     private static void CheckLogProb(Tensor lp, string what)
