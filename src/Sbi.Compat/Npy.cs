@@ -85,7 +85,7 @@ public static class Npy
             throw new InvalidDataException($"{sourceName}: .npy header 'fortran_order' should be True or False, found {HeaderParser.Format(fortranObj)}");
         if (shapeObj is not HeaderParser.PyTuple shapeTuple || shapeTuple.Items.Any(i => i is not long l || l < 0))
             throw new InvalidDataException($"{sourceName}: .npy header 'shape' should be a tuple of non-negative ints, found {HeaderParser.Format(shapeObj)}");
-        long[] shape = shapeTuple.Items.Select(i => (long)i).ToArray();
+        long[] shape = shapeTuple.Items.Select(i => (long)i!).ToArray();
 
         var (et, itemSize) = ParseDescr(descr, sourceName);
 

@@ -25,7 +25,7 @@ public enum NpyElementType
 
 /// <summary>
 /// An n-dimensional array as stored in a numpy <c>.npy</c> file: dtype, shape and the raw little-endian,
-/// C-ordered element bytes. Created by <see cref="Npy.Read(string)"/>, <see cref="NpzFile.Load"/> or the
+/// C-ordered element bytes. Created by <see cref="Npy.Read(string)"/>, <see cref="NpzFile.Load(string)"/> or the
 /// <c>From*</c> factories; written by <see cref="Npy.Write(string, NpyArray)"/>.
 /// </summary>
 public sealed class NpyArray
