@@ -78,4 +78,26 @@ with open(p("sim_array.pkl"), "wb") as f:
 with open(p("sim_bad.pkl"), "wb") as f:
     pickle.dump({"not": "arrays"}, f)
 
+with open(p("sim_nested.pkl"), "wb") as f:
+    pickle.dump({"data": [theta, x], "meta": {"n": 5, "scale": np.float64(0.5), "ok": True, "none": None,
+                                               "blob": b"\x00\x01"}}, f, protocol=2)
+with open(p("sim_fortran.pkl"), "wb") as f:
+    pickle.dump((np.asfortranarray(theta), x[:, ::2]), f, protocol=5)  # non-C-contiguous arrays
+with open(p("object_array.pkl"), "wb") as f:
+    pickle.dump(np.array([1, "a"], dtype=object), f)
+
+
+class _Evil:
+    def __reduce__(self):
+        import os
+        return (os.system, ("echo pwned > /tmp/sbi-compat-evil-pickle-ran",))
+
+
+with open(p("evil.pkl"), "wb") as f:
+    pickle.dump(_Evil(), f)
+# a pickle of a class the loader does not know (collections.Counter)
+import collections
+with open(p("counter.pkl"), "wb") as f:
+    pickle.dump(collections.Counter("abca"), f)
+
 print("wrote", len(os.listdir(OUT)), "files to", os.path.normpath(OUT))

@@ -57,4 +57,9 @@ np.savez(p("linear_state_dict.npz"), **{k: v.numpy() for k, v in sd.items()})
 torch.save(theta, p("legacy_format.pt"), _use_new_zipfile_serialization=False)
 torch.save({"theta": theta, "odd": collections.Counter("abca")}, p("unsupported_object.pt"))
 
+# a plain Python pickle of a torch tensor: the pythonnet pickle loader must refuse it (not import torch)
+import pickle
+with open(p("torch_tensor.pkl"), "wb") as f:
+    pickle.dump(theta, f)
+
 print("wrote", len(os.listdir(OUT)), "files to", os.path.normpath(OUT))

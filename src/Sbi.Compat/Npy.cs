@@ -131,6 +131,17 @@ public static class Npy
         return dst;
     }
 
+    /// <summary>Builds an array from a numpy descr, a C-order shape and raw bytes (used by the pickle
+    /// loader); refuses unsupported dtypes like <see cref="Read(Stream, string)"/>.</summary>
+    internal static NpyArray FromParts(string descr, long[] shape, byte[] data, string sourceName)
+    {
+        var (et, itemSize) = ParseDescr(descr, sourceName);
+        return new NpyArray(et, itemSize, shape, data);
+    }
+
+    /// <summary>Checks that numpy's <paramref name="descr"/> is supported (throws otherwise).</summary>
+    internal static void CheckDescr(string descr, string sourceName) => ParseDescr(descr, sourceName);
+
     /// <summary>The dtype descriptors this library reads.</summary>
     public const string SupportedDTypes = "<f4, <f8, <i4, <i8, |b1, <U<n>";
 
