@@ -39,6 +39,12 @@ public sealed class ParitySources
     public SbiReference Reference { get; }
     public string FixturesDir { get; }
 
+    /// <summary>Everything loaded so far (for reporting the versions behind a run).</summary>
+    public IReadOnlyList<ArrayBundle> Loaded
+    {
+        get { lock (_cache) return _cache.Values.ToList(); }
+    }
+
     public ArrayBundle Fixture(string file) => Cached("fixture:" + file, () => ArrayBundle.FromFixture(Path.Combine(FixturesDir, file)));
 
     /// <summary>A live reply, cached per request so that e.g. log-prob and sampling cases share one sbi training.</summary>
