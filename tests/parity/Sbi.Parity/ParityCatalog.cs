@@ -56,12 +56,21 @@ public static class ParityCatalog
     private static ArrayBundle LiveLoss(ParitySources s, string est, int d) =>
         s.Live("loss", new { estimator = est, D = d, seed = 8100 + 10 * Array.IndexOf(Estimators, est) + d });
 
+    /// <summary>x_o = A θ_o with θ_o = (1.9, −1.9), near a corner of the [−2, 2]² box (as make_parity_fixtures.py).</summary>
+    private static NpyArray DirectObservation(ArrayBundle weights)
+    {
+        var a = weights["A"].AsFloat32();
+        int c = (int)weights["A"].Shape[0];
+        var x = Enumerable.Range(0, c).Select(i => a[2 * i] * 1.9f + a[2 * i + 1] * -1.9f).ToArray();
+        return NpyArray.FromFloat32(x, new long[] { 1, c });
+    }
+
     private static ArrayBundle LiveDirect(ParitySources s, string est)
     {
         // sbi's DirectPosterior over the very weights Sbi.Net loads, at the recorded observation; its own fresh draws.
         var weights = s.Fixture($"{est}_D2.npz");
         var inputs = weights.WithPrefix("sd/").ToDictionary(kv => "sd/" + kv.Key, kv => kv.Value);
-        inputs["x_o"] = s.Fixture($"direct_{est}_D2.npz")["x_o"];
+        inputs["x_o"] = DirectObservation(weights);
         return s.Live("direct", new { estimator = est, D = 2, seed = 4242 }, inputs);
     }
 }

@@ -46,7 +46,7 @@ public static class DirectPosteriorCheck
         var s = post.Sample(n, b.Tensor("x_o")).to(ScalarType.Float64);
         var mean = s.mean(new long[] { 0 });
         var centred = s - mean;
-        var variance = centred.pow(2).sum(0) / (n - 1);
+        var variance = centred.pow(2).sum(new long[] { 0 }) / (n - 1);
         var m4 = centred.pow(4).mean(new long[] { 0 });
         var sMean = b.Tensor("sample_mean"); var sVar = b.Tensor("sample_var"); var sM4 = b.Tensor("sample_m4");
         double nSbiSamples = n;
