@@ -61,6 +61,7 @@ for entry in "${SOURCES[@]}"; do
   gd=$(git_dir "$slug")
   rm -rf "$PREFIX/src/$name"
   mkdir -p "$PREFIX/src/$name"
+  # Partial mirrors lack some large blobs outside $sub; git then prints "invalid object" but still exits 0.
   git --git-dir="$gd" archive "$ref" "$sub" | tar -x -C "$PREFIX/src/$name"
   git --git-dir="$gd" rev-parse "$ref^{commit}" >"$PREFIX/src/$name/GIT_COMMIT"
   echo "$name $ref $(cat "$PREFIX/src/$name/GIT_COMMIT")"
