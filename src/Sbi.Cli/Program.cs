@@ -15,6 +15,11 @@ namespace Sbi.Cli
                                     options: --seed N --rounds N --sims N --estimator maf|nsf|mdn|made --threads N
               bench train           Gaussian linear task (D=5, 10,000 simulations): epochs, s/epoch, sampling, C2ST
                                     options: --estimator --sims --threads --seed --max-epochs
+              train                 NPE-B on saved simulations; writes a model file (.npz)
+                                    options: --theta theta.npy --x x.npy | --data data.npz|.pt|.pkl [--theta-name --x-name]
+                                             --prior box:LOW,HIGH|normal[:MEAN,STD] --estimator maf --out model.npz
+                                             [--x-o VALUES|x.npy --seed --threads --batch-size --lr --max-epochs]
+              sample                posterior samples from a model file: --model model.npz [--x VALUES|x.npy] -n N --out samples.npy
               bench gpu             CUDA smoke test (every op, CPU vs GPU) and epoch/sampling timings on the device
                                     options: --device cuda|cpu --sims 100000 --epochs 3 --batches 200,2000,20000
                                              --samples 1000000 --threads N --skip-smoke
@@ -32,6 +37,8 @@ namespace Sbi.Cli
                 return args[0] switch
                 {
                     "demo" => DemoCommand.Run(new CliArgs(args[1..])),
+                    "train" => TrainCommand.Run(new CliArgs(args[1..])),
+                    "sample" => SampleCommand.Run(new CliArgs(args[1..])),
                     "bench" when args.Length > 1 && args[1] == "train" => BenchTrainCommand.Run(new CliArgs(args[2..])),
                     "bench" when args.Length > 1 && args[1] == "gpu" => BenchGpuCommand.Run(new CliArgs(args[2..])),
                     _ => throw new CliException($"unknown command '{string.Join(' ', args.Take(2))}'"),

@@ -163,6 +163,132 @@ public static class TorchPt
         _ => o.GetType().Name,
     };
 
+    // ------------------------------------------------------------------ writing
+
+    /// <summary>Writes <paramref name="value"/> in PyTorch's zip format, readable by <c>torch.load</c>
+    /// (torch >= 1.6). Accepted values: <see cref="Tensor"/> (float32/64, float16, bfloat16, int8/16/32/64,
+    /// uint8, bool; written as a contiguous CPU copy), <c>object?[]</c> (written as a tuple), lists (any
+    /// <see cref="System.Collections.IList"/>), <see cref="PickleDict"/> or sequences of
+    /// <c>KeyValuePair&lt;string, Tensor&gt;</c> (written as dicts, in order), string, int/long,
+    /// float/double, bool and null. Tensors sharing memory are written as separate copies.</summary>
+    /// <exception cref="ArgumentException">a value of another type, or an unsupported tensor dtype.</exception>
+    public static void Save(string path, object? value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string archive = System.IO.Path.GetFileNameWithoutExtension(path);
+        if (string.IsNullOrEmpty(archive) || archive.Any(c => c == '/' || c == '\\' || c > 0x7e || c < 0x20)) archive = "archive";
+        var storages = new List<Tensor>();
+        try
+        {
+            var w = new PickleWriter();
+            WriteValue(w, value, storages);
+            byte[] pkl = w.Finish();
+            using var fs = File.Create(path);
+            using var zip = new ZipArchive(fs, ZipArchiveMode.Create);
+            void Add(string name, ReadOnlySpan<byte> data)
+            {
+                using var es = zip.CreateEntry(archive + "/" + name, CompressionLevel.NoCompression).Open();
+                es.Write(data);
+            }
+            Add("data.pkl", pkl);
+            for (int i = 0; i < storages.Count; i++)
+                Add("data/" + i, storages[i].numel() == 0 ? ReadOnlySpan<byte>.Empty : storages[i].bytes);
+            Add("version", "3\n"u8);
+        }
+        finally
+        {
+            foreach (var s in storages) s.Dispose();
+        }
+    }
+
+    private static void WriteValue(PickleWriter w, object? v, List<Tensor> storages)
+    {
+        switch (v)
+        {
+            case null: w.None(); break;
+            case bool b: w.Bool(b); break;
+            case int i: w.Int(i); break;
+            case long l: w.Int(l); break;
+            case float f: w.Float(f); break;
+            case double d: w.Float(d); break;
+            case string s: w.String(s); break;
+            case Tensor t: WriteTensor(w, t, storages); break;
+            case object?[] tuple:
+                w.Tuple(tuple.Length, () => { foreach (var o in tuple) WriteValue(w, o, storages); });
+                break;
+            case PickleDict pd:
+                WriteDict(w, pd.Select(kv => new KeyValuePair<object, object?>(kv.Key, kv.Value)), storages);
+                break;
+            case IEnumerable<KeyValuePair<string, Tensor>> kvs:
+                WriteDict(w, kvs.Select(kv => new KeyValuePair<object, object?>(kv.Key, kv.Value)), storages);
+                break;
+            case System.Collections.IList list:
+                w.Op(']');
+                if (list.Count > 0)
+                {
+                    w.Mark();
+                    foreach (var o in list) WriteValue(w, o, storages);
+                    w.Op('e'); // APPENDS
+                }
+                break;
+            default:
+                throw new ArgumentException($"cannot write a value of type {v.GetType().Name} to a torch file; use tensors, object?[] (tuple), lists, PickleDict or KeyValuePair<string, Tensor> sequences, strings, numbers, bools, null");
+        }
+    }
+
+    private static void WriteDict(PickleWriter w, IEnumerable<KeyValuePair<object, object?>> items, List<Tensor> storages)
+    {
+        w.Op('}');
+        var list = items.ToList();
+        if (list.Count == 0) return;
+        w.Mark();
+        foreach (var (k, val) in list)
+        {
+            WriteValue(w, k, storages);
+            WriteValue(w, val, storages);
+        }
+        w.Op('u'); // SETITEMS
+    }
+
+    private static void WriteTensor(PickleWriter w, Tensor t, List<Tensor> storages)
+    {
+        string storageType = StorageTypes.FirstOrDefault(kv => kv.Value == t.dtype).Key
+            ?? throw new ArgumentException($"tensor dtype {t.dtype} cannot be written to a torch file");
+        Tensor c;
+        using (var scope = torch.NewDisposeScope())
+        {
+            c = t.detach().cpu().contiguous().clone();
+            scope.MoveToOuter(c);
+        }
+        storages.Add(c);
+        string key = (storages.Count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        long[] shape = c.shape;
+        var stride = new long[shape.Length];
+        long s = 1;
+        for (int i = shape.Length - 1; i >= 0; i--) { stride[i] = s; s *= Math.Max(1, shape[i]); }
+
+        w.Global("torch._utils", "_rebuild_tensor_v2");
+        w.Mark();
+        // persistent id ('storage', torch.XStorage, key, 'cpu', numel)
+        w.Mark();
+        w.String("storage");
+        w.Global("torch", storageType);
+        w.String(key);
+        w.String("cpu");
+        w.Int(c.numel());
+        w.Op('t');
+        w.Op('Q'); // BINPERSID
+        w.Int(0); // storage offset
+        w.Tuple(shape.Length, () => { foreach (var d in shape) w.Int(d); });
+        w.Tuple(stride.Length, () => { foreach (var d in stride) w.Int(d); });
+        w.Bool(false); // requires_grad
+        w.Global("collections", "OrderedDict"); // backward hooks
+        w.Op(')');
+        w.Op('R');
+        w.Op('t');
+        w.Op('R');
+    }
+
     // ------------------------------------------------------------------ internals
 
     private static readonly Dictionary<string, ScalarType> StorageTypes = new()

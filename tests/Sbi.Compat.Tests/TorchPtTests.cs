@@ -251,3 +251,83 @@ public class TorchPtTests
         }
     }
 }
+
+public class TorchPtWriteTests
+{
+    private TorchSharp.DisposeScope? _scope;
+
+    [SetUp] public void SetUp() => _scope = NewDisposeScope();
+    [TearDown] public void TearDown() => _scope?.Dispose();
+
+    [Test]
+    public void RoundTripsThroughOurReader()
+    {
+        using var tmp = TestData.Temp();
+        var p = tmp.File("rt.pt");
+        var theta = arange(10, dtype: ScalarType.Float32).reshape(5, 2);
+        var x = arange(15, dtype: ScalarType.Float64).reshape(3, 5).t(); // non-contiguous
+        TorchPt.Save(p, new object?[] { theta, x });
+        var back = TorchPt.LoadTensors(p);
+        Assert.That(back[0].data<float>().ToArray(), Is.EqualTo(theta.data<float>().ToArray()));
+        Assert.That(back[1].shape, Is.EqualTo(new long[] { 5, 3 }));
+        Assert.That(back[1].dtype, Is.EqualTo(ScalarType.Float64));
+        Assert.That(back[1].eq(x).all().item<bool>(), Is.True);
+
+        TorchPt.Save(p, new List<KeyValuePair<string, Tensor>> { new("b", tensor(new[] { true, false })), new("a", tensor(new long[] { long.MinValue, 3 })) });
+        var d = TorchPt.LoadTensorDict(p);
+        Assert.That(d.Select(kv => kv.Key), Is.EqualTo(new[] { "b", "a" }));
+        Assert.That(d[1].Value.data<long>().ToArray(), Is.EqualTo(new[] { long.MinValue, 3 }));
+
+        var nested = new PickleDict();
+        nested.Set("n", 5L);
+        nested.Set("name", "gauss \u00e9");
+        nested.Set("scale", 0.5);
+        nested.Set("none", null);
+        nested.Set("list", new List<object?> { tensor(3.5f), 2L });
+        nested.Set("empty", zeros(0, 3));
+        TorchPt.Save(p, nested);
+        var o = (PickleDict)TorchPt.Load(p)!;
+        Assert.That(o["n"], Is.EqualTo(5L));
+        Assert.That(o["name"], Is.EqualTo("gauss \u00e9"));
+        Assert.That(o["scale"], Is.EqualTo(0.5));
+        Assert.That(o["none"], Is.Null);
+        Assert.That(((Tensor)((List<object?>)o["list"]!)[0]!).item<float>(), Is.EqualTo(3.5f));
+        Assert.That(((Tensor)o["empty"]!).shape, Is.EqualTo(new long[] { 0, 3 }));
+    }
+
+    [Test]
+    public void RejectsUnsupportedValues()
+    {
+        using var tmp = TestData.Temp();
+        Assert.Throws<ArgumentException>(() => TorchPt.Save(tmp.File("a.pt"), new Uri("http://x")));
+        Assert.Throws<ArgumentException>(() => TorchPt.Save(tmp.File("b.pt"), ones(2, dtype: ScalarType.ComplexFloat32)));
+    }
+
+    [Test]
+    public void PythonTorchLoadsWhatWeWrite()
+    {
+        // Python's torch runs in a separate process: it must never share one with TorchSharp.
+        using var tmp = TestData.Temp();
+        var p = tmp.File("for_python.pt");
+        var sd = new List<KeyValuePair<string, Tensor>>
+        {
+            new("theta", tensor(new float[] { 1, 2.5f, -3, 4 }, 2, 2)),
+            new("x", arange(6, dtype: ScalarType.Float64).reshape(2, 3).t()),
+            new("idx", tensor(new long[] { long.MaxValue, -1 })),
+            new("mask", tensor(new[] { true, false })),
+        };
+        TorchPt.Save(p, sd);
+        var o = PythonProcess.RunNumpy(
+            "try:\n    import torch\nexcept ImportError:\n    print('NO_TORCH'); sys.exit(0)\n" +
+            "d = torch.load(sys.argv[1])\n" +
+            "for k, v in d.items(): print(k, str(v.dtype), tuple(v.shape), v.tolist())\n", p);
+        if (o == "NO_TORCH") Assert.Ignore("python3-torch not installed; cross-check skipped");
+        Assert.That(o.Split('\n'), Is.EqualTo(new[]
+        {
+            "theta torch.float32 (2, 2) [[1.0, 2.5], [-3.0, 4.0]]",
+            "x torch.float64 (3, 2) [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]",
+            "idx torch.int64 (2,) [9223372036854775807, -1]",
+            "mask torch.bool (2,) [True, False]",
+        }));
+    }
+}

@@ -18,6 +18,20 @@ public static class NpeBLoss
     /// </summary>
     public static Tensor ImportanceWeights(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
     {
+        var (a, m) = LogDensities(theta, prior, proposals, counts);
+        using (a)
+        using (m)
+            return WeightsFromLogDensities(a, m);
+    }
+
+    /// <summary>
+    /// The batch-independent ingredients of the weights for every row: the prior log-density a_i and the log of the
+    /// proposal mixture m_i = logsumexp_k(log α_k + log q̃_k(θ_i)). Proposals are frozen while a round trains, so the
+    /// trainer evaluates them once per <c>Train</c> call instead of once per batch and epoch; the weights of a batch
+    /// are then <see cref="WeightsFromLogDensities"/>, the same arithmetic as <see cref="ImportanceWeights"/>.
+    /// </summary>
+    public static (Tensor LogPrior, Tensor LogMixture) LogDensities(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
+    {
         if (proposals.Count != counts.Count || proposals.Count == 0)
             throw new ArgumentException($"need one count per proposal; got {proposals.Count} proposals and {counts.Count} counts.", nameof(counts));
         using var scope = NewDisposeScope();
@@ -33,9 +47,15 @@ public static class NpeBLoss
             cols[k] = lp + (float)Math.Log(counts[k] / total);
         }
         var m = stack(cols, 1).logsumexp(1);
-        var w = a.exp() / m.exp();
-        w = w / w.sum();
-        return w.MoveToOuterDisposeScope();
+        return (a.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Batch-normalised weights exp(a_i) / exp(m_i), divided by their sum (linear space, float32, as sbi).</summary>
+    public static Tensor WeightsFromLogDensities(Tensor logPrior, Tensor logMixture)
+    {
+        using var scope = NewDisposeScope();
+        var w = logPrior.exp() / logMixture.exp();
+        return (w / w.sum()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-row NPE-B loss ℓ_i = −w_i · log q(θ_i | x_i); gradients flow through the estimator only.</summary>
