@@ -29,25 +29,37 @@ def gaussian_linear_case(d: int = 5, n: int = 10000, seed: int = 1, n_samples: i
     theta = prior.sample((n,))
     x = theta + shift + noise_var ** 0.5 * torch.randn(n, d)
     x_o = torch.zeros(1, d)
-    trainer = NPE_B(prior=prior, show_progress_bars=False)
-    net = trainer.append_simulations(theta, x, proposal=prior).train()
-    posterior = trainer.build_posterior(net)
-    samples = posterior.sample((n_samples,), x=x_o, show_progress_bars=False)
+
+    def train_and_sample(train_seed):
+        torch.manual_seed(train_seed)
+        trainer = NPE_B(prior=prior, show_progress_bars=False)
+        net = trainer.append_simulations(theta, x, proposal=prior).train()
+        samples = trainer.build_posterior(net).sample((n_samples,), x=x_o, show_progress_bars=False)
+        return samples, [int(e) for e in trainer.summary["epochs_trained"]]
+
+    samples, epochs = train_and_sample(seed + 100)
+    # A second sbi training on the same simulations: how far sbi lands from itself (the C2ST baseline).
+    replicate, epochs_replicate = train_and_sample(seed + 200)
     post_var = 1.0 / (1.0 + 1.0 / noise_var)
     post_mean = post_var * (x_o[0] - shift) / noise_var
     torch.manual_seed(seed + 1)
     analytic = post_mean + post_var ** 0.5 * torch.randn(n_samples, d)
     arrays = {"theta": np32(theta), "x": np32(x), "x_o": np32(x_o), "samples": np32(samples),
-              "analytic_samples": np32(analytic), "analytic_mean": np.full(d, float(post_mean[0])),
-              "analytic_var": np.full(d, post_var)}
-    info = {"case": "gaussian_linear", "D": d, "n": n, "seed": seed,
-            "epochs_trained": [int(e) for e in trainer.summary["epochs_trained"]],
-            "c2st_vs_analytic": c2st_case(samples.numpy(), analytic.numpy())[1]["c2st"]}
+              "samples_replicate": np32(replicate), "analytic_samples": np32(analytic),
+              "analytic_mean": np.full(d, float(post_mean[0])), "analytic_var": np.full(d, post_var)}
+    info = {"case": "gaussian_linear", "D": d, "n": n, "seed": seed, "epochs_trained": epochs,
+            "epochs_trained_replicate": epochs_replicate,
+            "c2st_vs_analytic": c2st_case(samples.numpy(), analytic.numpy())[1]["c2st"],
+            "c2st_vs_replicate": c2st_case(samples.numpy(), replicate.numpy())[1]["c2st"]}
     return arrays, info
 
 
 def seed_example_case(seed: int = 1, rounds: int = 5, per_round: int = 100, n_samples: int = 10000):
-    """The example of NPE_B's docstring (REFERENCE.md case C), plus its analytic truncated-normal posterior."""
+    """The example of NPE_B's docstring (REFERENCE.md case C), plus its analytic truncated-normal posterior.
+
+    A replicate run starts from the same x_o and round-0 simulations with another training seed: the C2ST
+    between the two sbi runs is the spread sbi itself shows at this budget of 500 simulations.
+    """
     torch.manual_seed(seed)
     prior = BoxUniform(low=torch.zeros(3), high=torch.ones(3))
     x_o = torch.randn(1, 3)
@@ -55,24 +67,33 @@ def seed_example_case(seed: int = 1, rounds: int = 5, per_round: int = 100, n_sa
     def simulator(theta):
         return theta + 0.1 * torch.randn_like(theta)
 
-    inference = NPE_B(prior=prior, show_progress_bars=False)
-    proposal = prior
-    arrays = {}
-    for r in range(rounds):
-        theta = proposal.sample((per_round,)) if r == 0 else proposal.sample((per_round,), show_progress_bars=False)
-        x = simulator(theta)
-        if r == 0:
-            arrays.update(theta0=np32(theta), x0=np32(x))
-        de = inference.append_simulations(theta, x, proposal=proposal).train()
-        posterior = inference.build_posterior(de)
-        proposal = posterior.set_default_x(x_o)
-    samples = posterior.sample((n_samples,), x=x_o, show_progress_bars=False)
+    def run(theta0=None):
+        inference = NPE_B(prior=prior, show_progress_bars=False)
+        proposal, first = prior, {}
+        for r in range(rounds):
+            if r == 0 and theta0 is not None:
+                theta, x = theta0
+            else:
+                theta = proposal.sample((per_round,)) if r == 0 else proposal.sample((per_round,), show_progress_bars=False)
+                x = simulator(theta)
+            if r == 0:
+                first = (theta, x)
+            de = inference.append_simulations(theta, x, proposal=proposal).train()
+            posterior = inference.build_posterior(de)
+            proposal = posterior.set_default_x(x_o)
+        samples = posterior.sample((n_samples,), x=x_o, show_progress_bars=False)
+        return samples, first, posterior, [int(e) for e in inference.summary["epochs_trained"]]
+
+    samples, (theta0, x0), posterior, epochs = run()
+    torch.manual_seed(seed + 100)
+    replicate, _, _, epochs_replicate = run((theta0, x0))
     xo = x_o[0].double().numpy()
     lo, hi = (0.0 - xo) / 0.1, (1.0 - xo) / 0.1
     analytic = truncnorm.rvs(lo, hi, loc=xo, scale=0.1, size=(n_samples, 3), random_state=np.random.default_rng(seed))
-    arrays.update(x_o=np32(x_o), samples=np32(samples), analytic_samples=analytic.astype(np.float32))
-    info = {"case": "seed_example", "seed": seed,
-            "epochs_trained": [int(e) for e in inference.summary["epochs_trained"]],
+    arrays = {"theta0": np32(theta0), "x0": np32(x0), "x_o": np32(x_o), "samples": np32(samples),
+              "samples_replicate": np32(replicate), "analytic_samples": analytic.astype(np.float32)}
+    info = {"case": "seed_example", "seed": seed, "epochs_trained": epochs, "epochs_trained_replicate": epochs_replicate,
             "leakage_acceptance": float(posterior.leakage_correction(x_o)),
-            "c2st_vs_analytic": c2st_case(samples.numpy(), analytic)[1]["c2st"]}
+            "c2st_vs_analytic": c2st_case(samples.numpy(), analytic)[1]["c2st"],
+            "c2st_vs_replicate": c2st_case(samples.numpy(), replicate.numpy())[1]["c2st"]}
     return arrays, info
