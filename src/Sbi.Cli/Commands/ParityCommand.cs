@@ -51,7 +51,11 @@ internal static class ParityCommand
         var clock = Stopwatch.StartNew();
         foreach (var m in modes)
         {
-            if (m == ParityMode.Live && !reference.IsAvailable(out _)) continue; // one line above says why
+            if (m == ParityMode.Live && !reference.IsAvailable(out _))
+            {
+                Console.WriteLine("live cases skipped (see the reason above)");
+                continue;
+            }
             foreach (var c in cases.Where(c => c.Supports(m) && (slow || !(c.Slow && m == ParityMode.Live))))
             {
                 // Plain progress on stderr: long live cases would otherwise look like a hang in CI logs.

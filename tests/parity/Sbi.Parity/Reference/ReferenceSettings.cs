@@ -31,7 +31,8 @@ public sealed record ReferenceSettings(string PythonLib, string PythonPath, stri
     public static ReferenceSettings? Discover(out string reason)
     {
         string? lib = Env(LibVariable), path = Env(PathVariable), ld = Env(LdVariable);
-        string source = lib is null ? "" : "environment";
+        string source = string.Join(" + ", new[] { (LibVariable, lib), (PathVariable, path), (LdVariable, ld) }
+            .Where(v => v.Item2 is not null).Select(v => "$" + v.Item1));
         foreach (var file in SettingsFiles())
         {
             if (!File.Exists(file)) continue;
