@@ -1,4 +1,5 @@
 using TorchSharp;
+using Sbi.Nn;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -17,8 +18,8 @@ public sealed class LULinear : Transform
     private readonly Parameter lower_entries;
     private readonly Parameter upper_entries;
     private readonly Parameter unconstrained_upper_diag;
-    // Gather maps from a source vector [0, entries...] to the D·D row-major matrix entries (non-persistent buffers).
-    private Tensor _lowerMap, _upperMap, _eye;
+    // Gather maps from a source vector [0, entries...] to the D·D row-major matrix entries, and I (see ModuleConstants).
+    private readonly ModuleConstants _constants = new();
 
     /// <summary>Creates the identity-initialised layer for D features.</summary>
     public LULinear(int features) : base(nameof(LULinear))
@@ -47,12 +48,16 @@ public sealed class LULinear : Transform
                 else if (c > r) upperMap[r * features + c] = 1 + ui++;
             }
         for (int r = 0; r < features; r++) upperMap[r * features + r] = 1 + nTri + r;
-        _lowerMap = tensor(lowerMap).DetachFromDisposeScope();
-        _upperMap = tensor(upperMap).DetachFromDisposeScope();
-        _eye = eye(features).DetachFromDisposeScope();
-        register_buffer("_lowerMap", _lowerMap, persistent: false);
-        register_buffer("_upperMap", _upperMap, persistent: false);
-        register_buffer("_eye", _eye, persistent: false);
+        _constants.Add("lowerMap", tensor(lowerMap));
+        _constants.Add("upperMap", tensor(upperMap));
+        _constants.Add("eye", eye(features));
+    }
+
+    /// <inheritdoc/>
+    protected override void _toEpilog(ScalarType? dtype, Device device, bool non_blocking)
+    {
+        base._toEpilog(dtype, device, non_blocking);
+        _constants.To(dtype, device);
     }
 
     /// <summary>Number of features D.</summary>
@@ -66,8 +71,8 @@ public sealed class LULinear : Transform
 
     private (Tensor Lower, Tensor Upper) LowerUpper(Tensor diag)
     {
-        var lower = nn.functional.pad(lower_entries, (1L, 0L)).index_select(0, _lowerMap).view(Features, Features) + _eye;
-        var upper = nn.functional.pad(cat(new Tensor[] { upper_entries, diag }), (1L, 0L)).index_select(0, _upperMap).view(Features, Features);
+        var lower = nn.functional.pad(lower_entries, (1L, 0L)).index_select(0, _constants["lowerMap"]).view(Features, Features) + _constants["eye"];
+        var upper = nn.functional.pad(cat(new Tensor[] { upper_entries, diag }), (1L, 0L)).index_select(0, _constants["upperMap"]).view(Features, Features);
         return (lower, upper);
     }
 

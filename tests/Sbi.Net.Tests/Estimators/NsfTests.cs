@@ -53,6 +53,9 @@ public class NsfTests
             Assert.That(sd[$"net._transform._transforms.{1 + 2 * i}.transform_net.final_layer.weight"].shape,
                 Is.EqualTo(new long[] { tf.Length * 29, 50 }));
         }
+        // LU keys are exactly nflows' (its index maps are constants outside the state dict).
+        Assert.That(sd.Keys.Where(k => k.StartsWith("net._transform._transforms.2.")).Select(k => k[29..]),
+            Is.EquivalentTo(new[] { "bias", "lower_entries", "upper_entries", "unconstrained_upper_diag" }));
         var est1 = (FlowEstimator)PosteriorNn.Build("nsf")(randn(50, 1), randn(50, 3));
         var keys1 = est1.state_dict().Keys.ToList();
         Assert.That(((CompositeTransform)est1.Net.Transform).Transforms.Count, Is.EqualTo(6));
