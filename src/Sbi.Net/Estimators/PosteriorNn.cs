@@ -7,7 +7,7 @@ namespace Sbi.Estimators;
 public static class PosteriorNn
 {
     /// <summary>The estimator names sbi's NPE-B accepts and Sbi.Net implements.</summary>
-    public static IReadOnlyList<string> Models { get; } = new[] { "maf", "nsf", "mdn" };
+    public static IReadOnlyList<string> Models { get; } = new[] { "maf", "nsf", "mdn", "made" };
 
     /// <summary>A builder for the given model name with sbi's defaults.</summary>
     public static DensityEstimatorBuilder Build(string model) => Build(new DensityEstimatorOptions { Model = model });
@@ -62,6 +62,7 @@ public static class PosteriorNn
             "maf" => MafFactory.Create(config, thetaBatch, embedding),
             "nsf" => NsfFactory.Create(config, thetaBatch, embedding),
             "mdn" => MdnFactory.Create(config, thetaBatch, embedding),
+            "made" => MadeFactory.Create(config, thetaBatch, embedding),
             _ => throw new ArgumentException($"estimator kind must be one of {string.Join(", ", Models)}; got '{config.Kind}'.", nameof(config)),
         };
 

@@ -43,7 +43,8 @@ internal static class DensityChecks
     /// With <paramref name="robustScale"/> the std is estimated as interquartile range / 1.349 (Monte-Carlo error ~1.8 %),
     /// for flows whose rare tail samples would dominate the plain std (see <see cref="NsfTests"/>).
     /// </summary>
-    public static void GaussianLinearPosteriorIsAccurate(string model, bool robustScale = false)
+    public static void GaussianLinearPosteriorIsAccurate(string model, bool robustScale = false,
+                                                         Action<ConditionalDensityEstimator>? configurePosteriorEstimator = null)
     {
         using var scope = NewDisposeScope();
         set_num_threads(1);
@@ -54,7 +55,9 @@ internal static class DensityChecks
         var npe = new NpeB(prior, model, showProgressBars: false, log: SbiLog.Silent);
         npe.AppendSimulations(theta, x).Train();
         var xo = tensor(new float[] { 0.5f, -0.8f });
-        var samples = npe.BuildPosterior().Sample(4000, xo);
+        var posterior = npe.BuildPosterior();
+        configurePosteriorEstimator?.Invoke(posterior.PosteriorEstimator);
+        var samples = posterior.Sample(4000, xo);
         var mean = samples.mean(new long[] { 0 }).data<float>().ToArray();
         Tensor scale;
         if (robustScale)
