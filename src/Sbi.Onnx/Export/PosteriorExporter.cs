@@ -30,6 +30,7 @@ public static class PosteriorExporter
         IGraphExporter exporter = model.Kind switch
         {
             "maf" => new MafExporter(),
+            "nsf" => new NsfExporter(),
             _ => throw new NotSupportedException($"Export of '{model.Kind}' estimators is not implemented yet."),
         };
         var graphs = exporter.Build(model, options);
