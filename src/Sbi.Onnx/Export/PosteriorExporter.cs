@@ -31,6 +31,8 @@ public static class PosteriorExporter
         {
             "maf" => new MafExporter(),
             "nsf" => new NsfExporter(),
+            "mdn" => new MdnExporter(),
+            "made" => new MadeMixtureExporter(),
             _ => throw new NotSupportedException($"Export of '{model.Kind}' estimators is not implemented yet."),
         };
         var graphs = exporter.Build(model, options);

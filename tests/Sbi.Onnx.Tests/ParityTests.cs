@@ -4,13 +4,19 @@ using Sbi.Onnx.Export;
 namespace Sbi.Onnx.Tests;
 
 /// <summary>Exported graphs against the values the real sbi computed (tests/parity/fixtures).</summary>
-public class FlowParityTests
+public class ParityTests
 {
     private static readonly object[] FlowCases = { new object[] { "maf", 1 }, new object[] { "maf", 2 }, new object[] { "maf", 5 },
         new object[] { "nsf", 1 }, new object[] { "nsf", 2 }, new object[] { "nsf", 5 } };
 
+    private static readonly object[] AllCases = FlowCases.Concat(new object[]
+    {
+        new object[] { "mdn", 1 }, new object[] { "mdn", 2 }, new object[] { "mdn", 5 },
+        new object[] { "made", 1 }, new object[] { "made", 2 }, new object[] { "made", 5 },
+    }).ToArray();
+
     /// <summary>log_prob of the fixture's 1000 (θ, x) rows vs sbi's estimator.log_prob.</summary>
-    [TestCaseSource(nameof(FlowCases))]
+    [TestCaseSource(nameof(AllCases))]
     public void LogProbMatchesSbi(string est, int d)
     {
         var a = Fixtures.Arrays(est, d);
@@ -51,7 +57,7 @@ public class FlowParityTests
     }
 
     /// <summary>Batch sizes 1, 7 and 10,000 (tiled rows) give the same per-row log-densities.</summary>
-    [TestCaseSource(nameof(FlowCases))]
+    [TestCaseSource(nameof(AllCases))]
     public void LogProbIsBatchSizeInvariant(string est, int d)
     {
         var a = Fixtures.Arrays(est, d);
