@@ -68,31 +68,34 @@ internal sealed class MafExporter : IGraphExporter
 
     // ---------------------------------------------------------------- log_prob (forward direction)
 
+    /// <summary>One masked forward pass per MADE, in the feature-major layout [features, N] (see <see cref="FeatureMajor"/>).</summary>
     private static string LogProb(OnnxGraphBuilder g, EstimatorModel m, Made[] mades, ThetaAffine? affine, string theta, string x)
     {
         int d = m.D, h = m.HiddenFeatures;
-        var c = EmbedX(g, x, m, "net._embedding_net.");
-        var z = affine?.Forward(g, theta) ?? theta;
+        var cT = g.Transpose(EmbedX(g, x, m, "net._embedding_net."), 1, 0);                     // [C, N]
+        var z = g.Transpose(affine?.Forward(g, theta) ?? theta, 1, 0);                            // [D, N]
         string? logdet = null;
+        var allH = Enumerable.Range(0, h).ToArray();
         // Final-layer rows re-ordered to [all scale rows; all shift rows] so two slices separate them.
         var rowsScaleThenShift = Enumerable.Range(0, d).Select(i => 2 * i).Concat(Enumerable.Range(0, d).Select(i => 2 * i + 1)).ToArray();
+        string Lin(float[] w, int rows, int cols, string v, float[] b, string hint) =>
+            g.Add(g.MatMul(g.Const(w, new long[] { rows, cols }, hint), v), g.Const(b, new long[] { rows, 1 }, hint + "_b"));
         foreach (var made in mades)
         {
-            var ctx = g.Tanh(g.Linear(c, made.Wc, h, m.C, made.Bc, "ctx"));
-            var hid = g.Tanh(g.Add(g.Linear(z, Masked(made.Initial.W, made.Initial.Mask), h, d, made.Initial.Bias, "l0"), ctx));
+            var ctx = g.Tanh(Lin(made.Wc, h, m.C, cT, made.Bc, "ctx"));
+            var hid = g.Tanh(g.Add(Lin(Masked(made.Initial.W, made.Initial.Mask), h, d, z, made.Initial.Bias, "l0"), ctx));
             foreach (var b in made.Blocks)
-                hid = g.Tanh(g.Linear(hid, Masked(b.W, b.Mask), h, h, b.Bias, "blk"));
-            var wf = Masked(made.Final.W, made.Final.Mask);
-            var block = MadeLayout.Block(wf, Enumerable.Repeat(1f, wf.Length).ToArray(), h, rowsScaleThenShift, Enumerable.Range(0, h).ToArray());
-            var outp = g.Add(MatMulT(g, hid, block, 2 * d, h, "final"), g.Vector(Pick(made.Final.Bias, rowsScaleThenShift), "final_b"));
-            var scale = g.Add(g.Softplus(g.Slice(outp, 1, 0, d)), g.Scalar(ScaleEpsilon));
-            var shift = g.Slice(outp, 1, d, 2 * d);
+                hid = g.Tanh(Lin(Masked(b.W, b.Mask), h, h, hid, b.Bias, "blk"));
+            var wf = MadeLayout.Block(made.Final.W, made.Final.Mask, h, rowsScaleThenShift, allH);
+            var outp = Lin(wf, 2 * d, h, hid, Pick(made.Final.Bias, rowsScaleThenShift), "final");
+            var scale = g.Add(g.Softplus(g.Slice(outp, 0, 0, d)), g.Scalar(ScaleEpsilon));
+            var shift = g.Slice(outp, 0, d, 2 * d);
             z = g.Add(g.Mul(scale, z), shift);
-            var ld = g.ReduceSum(g.Log(scale), 1, keepDims: false);
+            var ld = g.ReduceSum(g.Log(scale), 0, keepDims: false);
             logdet = logdet == null ? ld : g.Add(logdet, ld);
-            z = g.GatherConst(z, 1, made.Permutation);
+            z = g.GatherConst(z, 0, made.Permutation);
         }
-        var baseLp = g.Sub(g.Mul(g.ReduceSum(g.Mul(z, z), 1, keepDims: false), g.Scalar(-0.5f)), g.Scalar(d * HalfLog2Pi));
+        var baseLp = g.Sub(g.Mul(g.ReduceSum(g.Mul(z, z), 0, keepDims: false), g.Scalar(-0.5f)), g.Scalar(d * HalfLog2Pi));
         var lp = g.Add(baseLp, logdet!);
         return affine == null ? lp : g.Add(lp, g.Scalar(affine.LogDet()));
     }
@@ -102,96 +105,90 @@ internal sealed class MafExporter : IGraphExporter
     private static string Sample(OnnxGraphBuilder g, EstimatorModel m, Made[] mades, ThetaAffine? affine, string x, string noise, bool prune)
     {
         int d = m.D;
-        var c = EmbedX(g, x, m, "net._embedding_net.");
-        var cols = Enumerable.Range(0, d).Select(i => g.Slice(noise, 2, i, i + 1)).ToArray(); // [B,S,1] each
+        var fm = new FeatureMajor(g, noise, d);
+        var cT = g.Transpose(EmbedX(g, x, m, "net._embedding_net."), 1, 0);                     // [C, B]
+        var noiseT = fm.Rows(noise, d);                                                           // [D, R]
+        var cols = Enumerable.Range(0, d).Select(i => g.Slice(noiseT, 0, i, i + 1)).ToArray();  // [1, R] each
         for (int k = mades.Length - 1; k >= 0; k--)
         {
-            // Inverse permutation is a relabelling of the column tensors: z[perm[j]] = y[j].
+            // Inverse permutation is a relabelling of the row tensors: z[perm[j]] = y[j].
             var z = new string[d];
             for (int j = 0; j < d; j++) z[mades[k].Permutation[j]] = cols[j];
-            cols = prune ? InversePruned(g, m, mades[k], z, c) : InverseFull(g, m, mades[k], z, c);
+            cols = prune ? InversePruned(g, fm, m, mades[k], z, cT) : InverseFull(g, fm, m, mades[k], z, cT);
         }
-        var y = d == 1 ? cols[0] : g.Concat(2, cols);
-        return affine?.Inverse(g, y) ?? y;
+        var y = d == 1 ? cols[0] : g.Concat(0, cols);                                             // [D, R]
+        if (affine != null)
+            y = g.Div(g.Sub(y, fm.Column(affine.Shift, "theta_shift")), fm.Column(affine.Scale, "theta_scale"));
+        return fm.ToOutput(y, d);
     }
 
-    /// <summary>Context term tanh(Wc c + bc) + b0 (initial-layer bias folded in), hidden units in layout order, [B,1,H].</summary>
-    private static string ContextTerm(OnnxGraphBuilder g, EstimatorModel m, Made made, string c)
+    /// <summary>Per-x context term tanh(Wc c + bc) + b0 (initial-layer bias folded in) for the given hidden units: [n, B].</summary>
+    private static string ContextTerm(OnnxGraphBuilder g, FeatureMajor fm, EstimatorModel m, Made made, int[] units, string cT)
     {
-        int h = m.HiddenFeatures;
-        var all = Enumerable.Range(0, m.C).ToArray();
-        var order = made.Layout.Order;
-        var wc = MadeLayout.Block(made.Wc, Enumerable.Repeat(1f, made.Wc.Length).ToArray(), m.C, order, all);
-        var ctx = g.Tanh(g.Add(MatMulT(g, c, wc, h, m.C, "ctx"), g.Vector(Pick(made.Bc, order), "ctx_b")));
-        return g.Unsqueeze(g.Add(ctx, g.Vector(Pick(made.Initial.Bias, order), "l0_b")), 1);
+        var wc = MadeLayout.Block(made.Wc, Enumerable.Repeat(1f, made.Wc.Length).ToArray(), m.C, units, Enumerable.Range(0, m.C).ToArray());
+        var ctx = g.Tanh(g.Add(fm.MatMul(wc, units.Length, m.C, cT, "ctx"), fm.Column(Pick(made.Bc, units), "ctx_b")));
+        return g.Add(ctx, fm.Column(Pick(made.Initial.Bias, units), "l0_b"));
     }
 
-    private static string[] InversePruned(OnnxGraphBuilder g, EstimatorModel m, Made made, string[] z, string c)
+    private static string[] InversePruned(OnnxGraphBuilder g, FeatureMajor fm, EstimatorModel m, Made made, string[] z, string cT)
     {
         int d = m.D, h = m.HiddenFeatures, nb = made.Blocks.Length;
         var L = made.Layout;
-        var ctx = ContextTerm(g, m, made, c);
         var y = new string[d];
-        string? yPrefix = null;            // Concat(y_0..y_{i-1}), [B,S,i]
-        var prefix = new string?[nb + 1];  // per hidden layer: units of degree < current pass, layout order
+        string? yPrefix = null;            // rows y_0..y_{i-1}: [i, R]
+        var prefix = new string?[nb + 1];  // per hidden layer: units of degree < current pass, layout order, [e, R]
         for (int i = 0; i < d; i++)
         {
             int a = L.End(i - 1), e = L.End(i);
             if (e > a)
             {
                 var rows = L.Units(a, e);
-                var pre = g.Slice(ctx, 2, a, e);
+                var pre = fm.PerDraw(ContextTerm(g, fm, m, made, rows, cT), rows.Length);
                 if (i > 0)
                 {
                     var w0 = MadeLayout.Block(made.Initial.W, made.Initial.Mask, d, rows, Enumerable.Range(0, i).ToArray());
-                    pre = g.Add(MatMulT(g, yPrefix!, w0, rows.Length, i, "l0"), pre);
+                    pre = g.Add(fm.MatMul(w0, rows.Length, i, yPrefix!, "l0"), pre);
                 }
                 var hNew = g.Tanh(pre);
-                prefix[0] = prefix[0] == null ? hNew : g.Concat(2, prefix[0]!, hNew);
+                prefix[0] = prefix[0] == null ? hNew : g.Concat(0, prefix[0]!, hNew);
                 var avail = L.Units(0, e);
                 for (int l = 1; l <= nb; l++)
                 {
                     var blk = made.Blocks[l - 1];
                     var w = MadeLayout.Block(blk.W, blk.Mask, h, rows, avail);
-                    hNew = g.Tanh(g.Add(MatMulT(g, prefix[l - 1]!, w, rows.Length, e, "blk"), g.Vector(Pick(blk.Bias, rows), "blk_b")));
-                    prefix[l] = prefix[l] == null ? hNew : g.Concat(2, prefix[l]!, hNew);
+                    hNew = g.Tanh(g.Add(fm.MatMul(w, rows.Length, e, prefix[l - 1]!, "blk"), fm.Column(Pick(blk.Bias, rows), "blk_b")));
+                    prefix[l] = prefix[l] == null ? hNew : g.Concat(0, prefix[l]!, hNew);
                 }
             }
-            y[i] = AffineStep(g, made, z[i], i, L.End(i) == 0 ? null : prefix[nb], L.Units(0, L.End(i)), h);
-            if (i < d - 1) yPrefix = yPrefix == null ? y[i] : g.Concat(2, yPrefix, y[i]);
+            y[i] = AffineStep(g, fm, made, z[i], i, L.End(i) == 0 ? null : prefix[nb], L.Units(0, L.End(i)), h);
+            if (i < d - 1) yPrefix = yPrefix == null ? y[i] : g.Concat(0, yPrefix, y[i]);
         }
         return y;
     }
 
     /// <summary>Reference unrolling as nflows does it: D full masked passes, each recomputing every unit.</summary>
-    private static string[] InverseFull(OnnxGraphBuilder g, EstimatorModel m, Made made, string[] z, string c)
+    private static string[] InverseFull(OnnxGraphBuilder g, FeatureMajor fm, EstimatorModel m, Made made, string[] z, string cT)
     {
         int d = m.D, h = m.HiddenFeatures;
         var all = Enumerable.Range(0, h).ToArray();
-        var ctx = g.Unsqueeze(g.Add(g.Tanh(g.Linear(c, made.Wc, h, m.C, made.Bc, "ctx")), g.Vector(made.Initial.Bias, "l0_b")), 1);
+        var ctx = fm.PerDraw(ContextTerm(g, fm, m, made, all, cT), h);
         var y = new string[d];
         string? yAll = null;
         for (int i = 0; i < d; i++)
         {
-            var pre = yAll == null ? ctx : g.Add(g.Linear(yAll, Masked(made.Initial.W, made.Initial.Mask), h, d, null, "l0"), ctx);
+            var pre = yAll == null ? ctx : g.Add(fm.MatMul(Masked(made.Initial.W, made.Initial.Mask), h, d, yAll, "l0"), ctx);
             var hid = g.Tanh(pre);
-            foreach (var b in made.Blocks) hid = g.Tanh(g.Linear(hid, Masked(b.W, b.Mask), h, h, b.Bias, "blk"));
-            y[i] = AffineStep(g, made, z[i], i, hid, all, h);
+            foreach (var b in made.Blocks) hid = g.Tanh(g.Add(fm.MatMul(Masked(b.W, b.Mask), h, h, hid, "blk"), fm.Column(b.Bias, "blk_b")));
+            y[i] = AffineStep(g, fm, made, z[i], i, hid, all, h);
             // y with the not-yet-computed coordinates at 0, like nflows' inverse loop starting from zeros.
-            var parts = Enumerable.Range(0, d).Select(j => j <= i ? y[j] : null).ToArray();
-            yAll = ZeroPadded(g, parts, z[0]);
+            var zero = g.Mul(z[0], g.Scalar(0f));
+            yAll = d == 1 ? y[0] : g.Concat(0, Enumerable.Range(0, d).Select(j => j <= i ? y[j] : zero).ToArray());
         }
         return y;
     }
 
-    private static string ZeroPadded(OnnxGraphBuilder g, string?[] parts, string like)
-    {
-        var zero = g.Mul(like, g.Scalar(0f));
-        return parts.Length == 1 ? parts[0] ?? zero : g.Concat(2, parts.Select(p => p ?? zero).ToArray());
-    }
-
     /// <summary>y_i = (z_i − t_i) / (softplus(u_i) + 1e-3) with (u_i, t_i) = final-layer rows 2i, 2i+1.</summary>
-    private static string AffineStep(OnnxGraphBuilder g, Made made, string zi, int i, string? hidden, int[] unitCols, int h)
+    private static string AffineStep(OnnxGraphBuilder g, FeatureMajor fm, Made made, string zi, int i, string? hidden, int[] unitCols, int h)
     {
         var rows = new[] { 2 * i, 2 * i + 1 };
         if (hidden == null)
@@ -201,9 +198,9 @@ internal sealed class MafExporter : IGraphExporter
             return g.Div(g.Sub(zi, g.Scalar(made.Final.Bias[2 * i + 1])), g.Scalar(s));
         }
         var w = MadeLayout.Block(made.Final.W, made.Final.Mask, h, rows, unitCols);
-        var outp = g.Add(MatMulT(g, hidden, w, 2, unitCols.Length, "final"), g.Vector(Pick(made.Final.Bias, rows), "final_b"));
-        var scale = g.Add(g.Softplus(g.Slice(outp, 2, 0, 1)), g.Scalar(ScaleEpsilon));
-        return g.Div(g.Sub(zi, g.Slice(outp, 2, 1, 2)), scale);
+        var outp = g.Add(fm.MatMul(w, 2, unitCols.Length, hidden, "final"), fm.Column(Pick(made.Final.Bias, rows), "final_b"));
+        var scale = g.Add(g.Softplus(g.Slice(outp, 0, 0, 1)), g.Scalar(ScaleEpsilon));
+        return g.Div(g.Sub(zi, g.Slice(outp, 0, 1, 2)), scale);
     }
 
     /// <summary>Multiply-adds ×2 per sample draw (context terms, computed once per x, excluded).</summary>

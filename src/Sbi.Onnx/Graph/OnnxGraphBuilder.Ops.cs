@@ -38,6 +38,7 @@ internal sealed partial class OnnxGraphBuilder
     public string And(string a, string b) => Op("And", a, b);
     public string Shape(string a) => Op("Shape", a);
     public string Expand(string a, string shape) => Op("Expand", a, shape);
+    public string Transpose(string a, params long[] perm) => OpA("Transpose", new[] { a }, AttrInts("perm", perm));
 
     /// <summary>softplus(v) = log(1 + exp(v)). ONNX Runtime evaluates it as x + log1p(exp(-x)) / log1p(exp(x)),
     /// so it neither overflows nor loses the far negative tail; a unit test pins this against float64.</summary>
