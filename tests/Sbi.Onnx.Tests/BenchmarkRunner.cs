@@ -19,4 +19,11 @@ public class BenchmarkRunner
                 TestContext.Out.WriteLine($"[{tag}] {r}");
         }
     }
+
+    [Test]
+    public void OtherEstimatorsD5()
+    {
+        foreach (var est in new[] { "nsf", "mdn", "made" })
+            TestContext.Out.WriteLine(OnnxBench.Run(Fixtures.Package(est, 5), 100_000, 1));
+    }
 }
