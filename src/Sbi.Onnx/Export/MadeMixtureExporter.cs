@@ -107,27 +107,28 @@ internal sealed class MadeMixtureExporter : IGraphExporter
 
     // ------------------------------------------------------------------------------- sample
 
+    /// <summary>Autoregressive sampler in the feature-major layout [features, R] (see <see cref="FeatureMajor"/>).</summary>
     private static string Sample(OnnxGraphBuilder g, EstimatorModel m, Net n, ThetaAffine? affine, string x, string noise, string uniform, bool sampleDummy)
     {
-        int h = n.H, k = n.K, nb = n.Blocks.Length;
+        int h = n.H, nb = n.Blocks.Length, width = sampleDummy ? n.F : n.F - 1;
         var L = n.Layout;
-        var order = L.Order;
-        var all = Enumerable.Range(0, n.C).ToArray();
-        var c = EmbedX(g, x, m, "net._embedding_net.");
-        string CtxTerm(float[] w, float[] b, float[] extraBias) =>
-            g.Unsqueeze(g.Add(MatMulT(g, c, MadeLayout.Block(w, Ones(w.Length), n.C, order, all), h, n.C, "ctx"),
-                              g.Vector(Pick(b, order).Select((v, i) => v + extraBias[i]).ToArray(), "ctx_b")), 1);   // [B, 1, H] in layout order
-        var zeros = new float[h];
-        var ctx0 = CtxTerm(n.Wc, n.Bc, Pick(n.Initial.B, order));
-        var ctxB = n.Blocks.Select(b => CtxTerm(b.Wc, b.Bc, Pick(b.L0.B, order))).ToArray();
+        var fm = new FeatureMajor(g, noise, width);
+        var cT = g.Transpose(EmbedX(g, x, m, "net._embedding_net."), 1, 0);                    // [C, B]
+        var noiseT = fm.Rows(noise, width);                                                      // [w, R]
+        var uniformT = fm.Rows(uniform, width);
+        var allC = Enumerable.Range(0, n.C).ToArray();
+        // Per-draw context term Wc c + bc (+ the layer's own bias) for the given units: [n, R].
+        string Ctx(float[] w, float[] b, float[] bias2, int[] units) =>
+            fm.PerDraw(g.Add(fm.MatMul(MadeLayout.Block(w, Ones(w.Length), n.C, units, allC), units.Length, n.C, cT, "ctx"),
+                             fm.Column(units.Select(u => b[u] + bias2[u]).ToArray(), "ctx_b")), units.Length);
 
-        var s = new string?[n.F];            // sampled feature values [B, S, 1]; s[0] = dummy
+        var s = new string?[n.F];            // sampled feature values [1, R]; s[0] = dummy
         var prefixTemps = new string?[nb + 1];
         var prefixReluTemps = new string?[nb];
         var prefixReluA = new string?[nb];
-        string? inputPrefix = null;          // Concat of the used input columns
-        var inputCols = new List<int>();     // original input indices in inputPrefix
-        int col = 0;                         // column of noise/uniform for the next sampled feature
+        string? inputPrefix = null;          // rows of the sampled inputs used so far
+        var inputCols = new List<int>();     // their original input indices
+        int col = 0;                         // row of noise/uniform for the next sampled feature
         for (int f = sampleDummy ? 0 : 1; f < n.F; f++)
         {
             int a = L.End(f - 1), e = L.End(f);
@@ -135,53 +136,53 @@ internal sealed class MadeMixtureExporter : IGraphExporter
             {
                 var rows = L.Units(a, e);
                 var avail = L.Units(0, e);
-                var pre = g.Slice(ctx0, 2, a, e);
+                var pre = Ctx(n.Wc, n.Bc, n.Initial.B, rows);
                 if (inputCols.Count > 0)
-                    pre = g.Add(MatMulT(g, inputPrefix!, MadeLayout.Block(n.Initial.W, n.Initial.Mask, n.F, rows, inputCols), rows.Length, inputCols.Count, "l0"), pre);
-                else
-                    pre = g.Expand(pre, g.Shape(g.Slice(noise, 2, 0, 1)));   // context-only units: [B,1,n] → [B,S,n] so later Concats line up
+                    pre = g.Add(fm.MatMul(MadeLayout.Block(n.Initial.W, n.Initial.Mask, n.F, rows, inputCols), rows.Length, inputCols.Count, inputPrefix!, "l0"), pre);
                 prefixTemps[0] = Append(g, prefixTemps[0], pre);
                 var tempsNew = pre;
                 for (int b = 0; b < nb; b++)
                 {
                     var blk = n.Blocks[b];
                     prefixReluTemps[b] = Append(g, prefixReluTemps[b], g.Relu(tempsNew));
-                    var aNew = g.Add(MatMulT(g, prefixReluTemps[b]!, MadeLayout.Block(blk.L0.W, blk.L0.Mask, h, rows, avail), rows.Length, e, "res0"), g.Slice(ctxB[b], 2, a, e));
+                    var aNew = g.Add(fm.MatMul(MadeLayout.Block(blk.L0.W, blk.L0.Mask, h, rows, avail), rows.Length, e, prefixReluTemps[b]!, "res0"), Ctx(blk.Wc, blk.Bc, blk.L0.B, rows));
                     prefixReluA[b] = Append(g, prefixReluA[b], g.Relu(aNew));
-                    var tNew = g.Add(MatMulT(g, prefixReluA[b]!, MadeLayout.Block(blk.L1.W, blk.L1.Mask, h, rows, avail), rows.Length, e, "res1"), g.Vector(Pick(blk.L1.B, rows), "res1_b"));
+                    var tNew = g.Add(fm.MatMul(MadeLayout.Block(blk.L1.W, blk.L1.Mask, h, rows, avail), rows.Length, e, prefixReluA[b]!, "res1"), fm.Column(Pick(blk.L1.B, rows), "res1_b"));
                     tempsNew = g.Add(tempsNew, tNew);
                     prefixTemps[b + 1] = Append(g, prefixTemps[b + 1], tempsNew);
                 }
             }
-            s[f] = SampleFeature(g, n, f, e == 0 ? null : prefixTemps[nb], L.Units(0, e),
-                g.Slice(noise, 2, col, col + 1), g.Slice(uniform, 2, col, col + 1));
+            s[f] = SampleFeature(g, fm, n, f, e == 0 ? null : prefixTemps[nb], L.Units(0, e),
+                g.Slice(noiseT, 0, col, col + 1), g.Slice(uniformT, 0, col, col + 1));
             col++;
             if (f < n.F - 1)
             {
-                inputPrefix = inputPrefix == null ? s[f] : g.Concat(2, inputPrefix, s[f]!);
+                inputPrefix = inputPrefix == null ? s[f] : g.Concat(0, inputPrefix, s[f]!);
                 inputCols.Add(f);
             }
         }
-        var zOut = m.D == 1 ? s[1]! : g.Concat(2, s.Skip(1).Select(v => v!).ToArray());
-        return affine?.Inverse(g, zOut) ?? zOut;
+        var zOut = m.D == 1 ? s[1]! : g.Concat(0, s.Skip(1).Select(v => v!).ToArray());      // [D, R]
+        if (affine != null)
+            zOut = g.Div(g.Sub(zOut, fm.Column(affine.Shift, "theta_shift")), fm.Column(affine.Scale, "theta_scale"));
+        return fm.ToOutput(zOut, m.D);
     }
 
-    private static string Append(OnnxGraphBuilder g, string? prefix, string v) => prefix == null ? v : g.Concat(2, prefix, v);
+    private static string Append(OnnxGraphBuilder g, string? prefix, string v) => prefix == null ? v : g.Concat(0, prefix, v);
 
-    /// <summary>Draws feature f: component from softmax(logits), then μ + σ ε with σ = softplus(u) + 1e-2.</summary>
-    private static string SampleFeature(OnnxGraphBuilder g, Net n, int f, string? hidden, int[] units, string eps, string u)
+    /// <summary>Draws feature f: component from softmax(logits), then μ + σ ε with σ = softplus(u) + 1e-2. Rows [1, R].</summary>
+    private static string SampleFeature(OnnxGraphBuilder g, FeatureMajor fm, Net n, int f, string? hidden, int[] units, string eps, string u)
     {
         int k = n.K;
         string Part(int kind, string hint)
         {
             var rows = Enumerable.Range(0, k).Select(j => (f * k + j) * 3 + kind).ToArray();
-            if (hidden == null) return g.Vector(Pick(n.Final.B, rows), hint);   // degree-1 feature: bias only
+            if (hidden == null) return fm.Column(Pick(n.Final.B, rows), hint);   // degree-1 feature: bias only, [K, 1]
             var block = MadeLayout.Block(n.Final.W, n.Final.Mask, n.H, rows, units);
-            return g.Add(MatMulT(g, hidden, block, k, units.Length, hint), g.Vector(Pick(n.Final.B, rows), hint + "_b"));
+            return g.Add(fm.MatMul(block, k, units.Length, hidden, hint), fm.Column(Pick(n.Final.B, rows), hint + "_b"));
         }
-        var oneHot = MixtureParts.ChooseComponent(g, Part(0, "logit"), u, k);
-        var mean = MixtureParts.Select(g, oneHot, Part(1, "mean"));
-        var std = g.Add(g.Softplus(MixtureParts.Select(g, oneHot, Part(2, "ustd"))), g.Scalar(StdEpsilon));
+        var oneHot = MixtureParts.ChooseComponent(g, Part(0, "logit"), u, k, axis: 0);                 // [K, R]
+        var mean = MixtureParts.Select(g, oneHot, Part(1, "mean"), axis: 0);
+        var std = g.Add(g.Softplus(MixtureParts.Select(g, oneHot, Part(2, "ustd"), axis: 0)), g.Scalar(StdEpsilon));
         return g.Add(mean, g.Mul(eps, std));
     }
 
