@@ -76,6 +76,7 @@ public sealed partial class NpeB
             if (trainable.Count == 0) throw new InvalidOperationException("the density estimator has no trainable parameters.");
             // Fresh moments every (non-resumed) call, as sbi builds a new torch Adam per round.
             _optimizer = new Sbi.Optim.FlatAdam(trainable, learningRate);
+            PremaskWeights();
             _epoch = 0;
             _valLoss = double.PositiveInfinity;
         }
@@ -83,14 +84,15 @@ public sealed partial class NpeB
         bool useFirstRoundLoss = Round == 0 || forceFirstRoundLoss;
         var proposals = _blocks.Select(b => b.Proposal).ToList();
         var counts = _blocks.Select(b => b.Count).ToList();
+        using var weightTerms = useFirstRoundLoss ? null : new ImportanceTerms(theta, _prior!, proposals, counts);
         var progress = new TrainingProgress(ShowProgressBars, Round);
         try
         {
             while (_epoch <= maxNumEpochs && !Converged(stopAfterEpochs))
             {
                 var clock = Stopwatch.StartNew();
-                double trainLoss = TrainEpoch(useFirstRoundLoss, proposals, counts, calibrationKernel, clipMaxNorm, cancellationToken);
-                _valLoss = ValidationLoss(useFirstRoundLoss, proposals, counts, calibrationKernel);
+                double trainLoss = TrainEpoch(weightTerms, calibrationKernel, clipMaxNorm, cancellationToken);
+                _valLoss = ValidationLoss(weightTerms, calibrationKernel);
                 double secs = clock.Elapsed.TotalSeconds;
                 Summary.TrainingLoss.Add(trainLoss);
                 Summary.ValidationLoss.Add(_valLoss);
@@ -105,6 +107,11 @@ public sealed partial class NpeB
             RestoreBest();
             progress.End();
             throw;
+        }
+        finally
+        {
+            // The live network leaves Train as a plain module: weights loaded into it later need not be pre-masked.
+            foreach (var l in _network!.modules().OfType<Sbi.Nn.MaskedLinear>()) l.Premasked = false;
         }
         progress.End();
 
@@ -128,6 +135,20 @@ public sealed partial class NpeB
             _log.Info($"Training summary (round {Round + 1}): epochs trained {_epoch}, best validation loss {_bestValLoss:G6}, last training loss {Summary.TrainingLoss[^1]:G6}.");
         _optimizer!.ZeroGrad();
         return _network!;
+    }
+
+    /// <summary>
+    /// Zeroes the masked entries of every MADE weight and masks their gradients in the optimiser, so the layers can
+    /// skip W ⊙ M (same values forward, same gradients after masking: training is bitwise unchanged).
+    /// </summary>
+    private void PremaskWeights()
+    {
+        var layers = _network!.modules().OfType<Sbi.Nn.MaskedLinear>().ToList();
+        if (layers.Count == 0) return;
+        using (no_grad())
+            foreach (var l in layers) l.Weight.mul_(l.Mask);
+        _optimizer!.SetGradientMask(layers.Select(l => (l.Weight, l.Mask)));
+        foreach (var l in layers) l.Premasked = true;
     }
 
     private void MakeSplit(Tensor theta, Tensor x, Tensor masks, int batchSize, double validationFraction)
@@ -202,45 +223,53 @@ public sealed partial class NpeB
             StateDictLoader.Load(_network, _bestSnapshot, "best-weights snapshot");
     }
 
-    private Tensor Losses(Tensor theta, Tensor x, bool firstRound, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts, Func<Tensor, Tensor>? kernel)
+    /// <summary>
+    /// Per-row losses of a batch: −log q in round 0 (or when forced), else NPE-B's −w_i log q with the weights
+    /// normalised over this batch from the precomputed prior and proposal-mixture log-densities of its rows.
+    /// </summary>
+    private Tensor Losses(SimulationLoader loader, (Tensor Theta, Tensor X, Tensor Mask, Tensor Index) batch, ImportanceTerms? terms, Func<Tensor, Tensor>? kernel)
     {
-        var losses = firstRound
-            ? _network!.Loss(theta, x)
-            : NpeBLoss.Loss(_network!, theta, x, _prior!, proposals, counts);
+        var (theta, x, _, idx) = batch;
+        Tensor losses;
+        if (terms is null) losses = _network!.Loss(theta, x);
+        else
+        {
+            var w = NpeBLoss.WeightsFromLogDensities(loader.Gather(terms.LogPrior, idx), loader.Gather(terms.LogMixture, idx));
+            losses = -(w * _network!.LogProbPaired(theta, x));
+        }
         if (!losses.isfinite().all().item<bool>())
             throw new NonFiniteLossException(_epoch + 1);
         return kernel is null ? losses : kernel(x).to(losses.device).reshape(-1) * losses;
     }
 
-    private double TrainEpoch(bool firstRound, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts,
-                              Func<Tensor, Tensor>? kernel, double? clip, CancellationToken ct)
+    private double TrainEpoch(ImportanceTerms? terms, Func<Tensor, Tensor>? kernel, double? clip, CancellationToken ct)
     {
         _network!.train();
         using var epochScope = NewDisposeScope();
         var sum = zeros(1, dtype: ScalarType.Float64, device: Device);
-        foreach (var (th, xs, mk) in _trainLoader!.Batches())
+        foreach (var batch in _trainLoader!.IndexedBatches())
         {
             ct.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             _optimizer!.ZeroGrad();
-            var losses = Losses(th, xs, firstRound, proposals, counts, kernel);
+            var losses = Losses(_trainLoader, batch, terms, kernel);
             losses.mean().backward();
             if (clip is { } c) _optimizer.ClipGradNorm(c);
             _optimizer.Step();
             sum.add_(losses.detach().sum());
-            th.Dispose(); xs.Dispose(); mk.Dispose();
+            batch.Theta.Dispose(); batch.X.Dispose(); batch.Mask.Dispose();
         }
         return sum.item<double>() / (_trainLoader.Count * _trainLoader.BatchSize);
     }
 
-    private double ValidationLoss(bool firstRound, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts, Func<Tensor, Tensor>? kernel)
+    private double ValidationLoss(ImportanceTerms? terms, Func<Tensor, Tensor>? kernel)
     {
         _network!.eval();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var sum = zeros(1, dtype: ScalarType.Float64, device: Device);
-        foreach (var (th, xs, _) in _valLoader!.Batches())
-            sum.add_(Losses(th, xs, firstRound, proposals, counts, kernel).sum());
+        foreach (var batch in _valLoader!.IndexedBatches())
+            sum.add_(Losses(_valLoader, batch, terms, kernel).sum());
         return sum.item<double>() / (_valLoader.Count * _valLoader.BatchSize);
     }
 

@@ -18,24 +18,44 @@ public static class NpeBLoss
     /// </summary>
     public static Tensor ImportanceWeights(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
     {
+        var (a, m) = LogDensities(theta, prior, proposals, counts);
+        using (a)
+        using (m)
+            return WeightsFromLogDensities(a, m);
+    }
+
+    /// <summary>
+    /// The batch-independent ingredients of the weights for every row: the prior log-density a_i and the log of the
+    /// proposal mixture m_i = logsumexp_k(log α_k + log q̃_k(θ_i)). Proposals are frozen while a round trains, so the
+    /// trainer evaluates them once per <c>Train</c> call instead of once per batch and epoch; the weights of a batch
+    /// are then <see cref="WeightsFromLogDensities"/>, the same arithmetic as <see cref="ImportanceWeights"/>.
+    /// </summary>
+    public static (Tensor LogPrior, Tensor LogMixture) LogDensities(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
+    {
         if (proposals.Count != counts.Count || proposals.Count == 0)
             throw new ArgumentException($"need one count per proposal; got {proposals.Count} proposals and {counts.Count} counts.", nameof(counts));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var a = prior.LogProb(theta).to(theta.device);
+        var a = LogProbOn(prior, theta);
         CheckLogProb(a, "prior");
         double total = counts.Sum();
         var cols = new Tensor[proposals.Count];
         for (int k = 0; k < proposals.Count; k++)
         {
-            var lp = (proposals[k] ?? prior).LogProb(theta).to(theta.device).reshape(-1);
+            var lp = LogProbOn(proposals[k] ?? prior, theta).reshape(-1);
             CheckLogProb(lp, $"proposal {k}");
             cols[k] = lp + (float)Math.Log(counts[k] / total);
         }
         var m = stack(cols, 1).logsumexp(1);
-        var w = a.exp() / m.exp();
-        w = w / w.sum();
-        return w.MoveToOuterDisposeScope();
+        return (a.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Batch-normalised weights exp(a_i) / exp(m_i), divided by their sum (linear space, float32, as sbi).</summary>
+    public static Tensor WeightsFromLogDensities(Tensor logPrior, Tensor logMixture)
+    {
+        using var scope = NewDisposeScope();
+        var w = logPrior.exp() / logMixture.exp();
+        return (w / w.sum()).MoveToOuterDisposeScope();
     }
 
     /// <summary>Per-row NPE-B loss ℓ_i = −w_i · log q(θ_i | x_i); gradients flow through the estimator only.</summary>
@@ -44,6 +64,13 @@ public static class NpeBLoss
     {
         var w = ImportanceWeights(theta, prior, proposals, counts);
         return -(w * estimator.LogProbPaired(theta, x));
+    }
+
+    /// <summary>Evaluates a density where it lives (a prior may stay on the CPU while training runs on a GPU).</summary>
+    private static Tensor LogProbOn(IDensity density, Tensor theta)
+    {
+        var t = density is IDistribution d && (d.Device.type != theta.device.type || d.Device.index != theta.device.index) ? theta.to(d.Device) : theta;
+        return density.LogProb(t).to(theta.device);
     }
 
     private static void CheckLogProb(Tensor lp, string what)

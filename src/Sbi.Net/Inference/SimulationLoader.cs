@@ -39,16 +39,21 @@ public sealed class SimulationLoader
     /// caller's dispose scope.
     /// </summary>
     public IEnumerable<(Tensor Theta, Tensor X, Tensor Mask)> Batches()
+        => IndexedBatches().Select(b => (b.Theta, b.X, b.Mask));
+
+    /// <summary><see cref="Batches"/> with the row indices of each batch (into the stored simulations).</summary>
+    public IEnumerable<(Tensor Theta, Tensor X, Tensor Mask, Tensor Index)> IndexedBatches()
     {
         var order = _indices.index_select(0, randperm(Rows, device: _indices.device));
         for (long b = 0; b < Count; b++)
         {
             var idx = order.narrow(0, b * BatchSize, BatchSize);
-            yield return (Gather(_theta, idx), Gather(_x, idx), Gather(_masks, idx));
+            yield return (Gather(_theta, idx), Gather(_x, idx), Gather(_masks, idx), idx);
         }
     }
 
-    private Tensor Gather(Tensor source, Tensor idx)
+    /// <summary>Gathers rows of a per-row tensor (same row order as the stored simulations) onto the training device.</summary>
+    public Tensor Gather(Tensor source, Tensor idx)
     {
         var rows = source.index_select(0, idx.device == source.device ? idx : idx.to(source.device));
         return rows.device == _device ? rows : rows.to(_device);

@@ -87,12 +87,12 @@ public sealed class DirectPosterior : IDensity
         if (!rejectOutsidePrior)
         {
             var s = PosteriorEstimator.Sample(n, xo).squeeze(1);
-            double inside = Prior.WithinSupport(s).to(ScalarType.Float32).mean().item<float>();
+            double inside = InSupport(s).to(ScalarType.Float32).mean().item<float>();
             if (inside < 0.95)
                 _log.Warning($"{(1 - inside):P1} of the samples lie outside the prior support (rejectOutsidePrior is false).");
             return (s.MoveToOuterDisposeScope(), inside);
         }
-        var r = RejectionSampler.Sample(n, b => PosteriorEstimator.Sample(b, xo).squeeze(1), Prior.WithinSupport,
+        var r = RejectionSampler.Sample(n, b => PosteriorEstimator.Sample(b, xo).squeeze(1), InSupport,
             maxSamplingBatchSize, maxSamplingTime, returnPartialOnTimeout, _log, warningContext);
         return (r.Samples.MoveToOuterDisposeScope(), r.Acceptance);
     }
@@ -112,7 +112,7 @@ public sealed class DirectPosterior : IDensity
         using var grad = trackGradients ? enable_grad() : no_grad();
         var th = theta.to(ScalarType.Float32, Device);
         var lp = PosteriorEstimator.LogProb(th.unsqueeze(1), xo).squeeze(1);
-        var inside = Prior.WithinSupport(th).to(lp.device);
+        var inside = InSupport(th);
         lp = where(inside, lp, tensor(float.NegativeInfinity, device: lp.device));
         if (normPosterior)
         {
@@ -163,7 +163,15 @@ public sealed class DirectPosterior : IDensity
     internal Tensor PotentialAtDefault(Tensor theta)
     {
         var lp = PosteriorEstimator.LogProb(theta.unsqueeze(1), _defaultX!).squeeze(1);
-        return where(Prior.WithinSupport(theta), lp, tensor(float.NegativeInfinity, device: lp.device));
+        return where(InSupport(theta), lp, tensor(float.NegativeInfinity, device: lp.device));
+    }
+
+    /// <summary>The prior's support check, run where the prior lives (it may stay on the CPU for a GPU posterior).</summary>
+    private Tensor InSupport(Tensor theta)
+    {
+        var d = Prior.Device;
+        bool same = d.type == theta.device.type && d.index == theta.device.index;
+        return same ? Prior.WithinSupport(theta) : Prior.WithinSupport(theta.to(d)).to(theta.device);
     }
 
     private Tensor ResolveX(Tensor? x)

@@ -32,7 +32,7 @@ public class MafTests
         var (back, ldInv) = est.Net.Transform.Inverse(z, ctx);
         // float32 round trip through 3 affine layers: errors of a few ulps times the scales involved.
         Assert.That((back - theta).abs().max().item<float>(), Is.LessThan(1e-4));
-        Assert.That((ld + ldInv).abs().max().item<float>(), Is.LessThan(1e-4));
+        Assert.That((ld! + ldInv!).abs().max().item<float>(), Is.LessThan(1e-4));
     }
 
     /// <summary>
@@ -70,7 +70,7 @@ public class MafTests
         var z = randn(64, d);
         var ctx = est.Net.Embed(randn(64, 3));
         var (full, ldFull) = est.Net.Transform.Inverse(z, ctx);
-        Tensor pruned, ldPruned;
+        Tensor pruned; Tensor? ldPruned;
         using (no_grad()) (pruned, ldPruned) = est.Net.Transform.Inverse(z, ctx);
         Assert.That((full - pruned).abs().max().item<float>(), Is.LessThan(1e-5));
         Assert.That((ldFull! - ldPruned!).abs().max().item<float>(), Is.LessThan(1e-5));

@@ -62,6 +62,46 @@ public class NpeBTrainingTests
         Assert.That(npe.Summary.EpochsTrained[1], Is.EqualTo(4), "resume keeps the cumulative epoch counter");
     }
 
+    /// <summary>sbi's test_get_dataloaders: N = 1000, validation fraction 0.1, drop_last on both loaders.</summary>
+    [TestCase(1)]
+    [TestCase(10)]
+    [TestCase(100)]
+    public void DataloadersSplitLikeSbi(int batch)
+    {
+        using var scope = NewDisposeScope();
+        using var prior = MultivariateNormal.Standard(2);
+        var npe = Trainer(prior);
+        npe.AppendSimulations(prior.Sample(1000), randn(1000, 3));
+        var (train, val) = npe.GetDataloaders(trainingBatchSize: batch);
+        Assert.That(val.Count * val.BatchSize, Is.EqualTo(100));
+        Assert.That(train.Rows, Is.EqualTo(900));
+        Assert.That(train.Batches().Count(), Is.EqualTo(900 / batch));
+        // the two index sets partition the rows
+        var all = cat(new[] { train.Indices, val.Indices }).sort().Values;
+        Assert.That(all.eq(arange(1000)).all().item<bool>());
+    }
+
+    [Test]
+    public void DiscardPriorSamplesAndCalibrationKernelAreApplied()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(6);
+        using var prior = new BoxUniform(new float[] { -2, -2 }, new float[] { 2, 2 });
+        using var proposal = new MultivariateNormal(zeros(2), eye(2));
+        var npe = Trainer(prior);
+        npe.AppendSimulations(prior.Sample(300), randn(300, 2), prior);
+        npe.Train(maxNumEpochs: 1);
+        var th = proposal.Sample(200).clamp(-1.9, 1.9);
+        npe.AppendSimulations(th, th + 0.1 * randn_like(th), proposal);
+        npe.Train(maxNumEpochs: 1, discardPriorSamples: true);
+        var (trainLoader, valLoader) = npe.GetDataloaders(startingRound: 1, resumeTraining: true);
+        Assert.That(trainLoader.Rows + valLoader.Rows, Is.EqualTo(200), "round-0 rows are left out");
+        // A calibration kernel of 0 makes every loss 0.
+        npe.Train(maxNumEpochs: 1, calibrationKernel: x => zeros(x.shape[0]), forceFirstRoundLoss: true);
+        Assert.That(npe.Summary.TrainingLoss[^1], Is.EqualTo(0.0));
+        Assert.That(npe.Summary.ValidationLoss[^1], Is.EqualTo(0.0));
+    }
+
     [Test]
     public void BadInputsRaiseNamedErrors()
     {
