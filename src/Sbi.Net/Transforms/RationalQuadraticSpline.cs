@@ -129,7 +129,8 @@ public static class RationalQuadraticSpline
         var w = x1 - x0;
         var h = y1 - y0;
         var s = h / w;
-        var dSum = d0 + d1 - 2 * s;
+        var twoS = 2 * s;
+        var dSum = d0 + d1 - twoS;
 
         Tensor outputs, logAbsDet;
         if (!inverse)
@@ -138,13 +139,14 @@ public static class RationalQuadraticSpline
             var xi1m = 1 - xi;
             var t = xi * xi1m;
             var xi2 = xi.square();
-            var numerator = h * (s * xi2 + d0 * t);
+            var a = s * xi2 + d0 * t;
+            var numerator = h * a;
             var denominator = s + dSum * t;
             outputs = y0 + numerator / denominator;
-            var bracket = d1 * xi2 + 2 * s * t + d0 * xi1m.square();
+            var bracket = d1 * xi2 + twoS * t + d0 * xi1m.square();
             var derivativeNumerator = s.square() * bracket;
             logAbsDet = derivativeNumerator.log() - 2 * denominator.log();
-            saved?.AddRange(new[] { xi, xi1m, t, s, h, w, d0, d1, dSum, denominator, s * xi2 + d0 * t, bracket,
+            saved?.AddRange(new[] { xi, xi1m, t, s, h, w, d0, d1, dSum, denominator, a, bracket,
                                     bin, probabilities, parameters.narrow(-1, 2 * k, k - 1) });
         }
         else
@@ -160,10 +162,10 @@ public static class RationalQuadraticSpline
             var root1m = 1 - root;
             var t = root * root1m;
             var denominator = s + dSum * t;
-            var derivativeNumerator = s.square() * (d1 * root.square() + 2 * s * t + d0 * root1m.square());
+            var derivativeNumerator = s.square() * (d1 * root.square() + twoS * t + d0 * root1m.square());
             logAbsDet = -(derivativeNumerator.log() - 2 * denominator.log());
         }
-        var inside = inputs.abs().le(b);
+        var inside = clamped.eq(inputs);   // −B ≤ x ≤ B (inclusive, as nflows); false for NaN
         saved?.Insert(0, inside);
         return (where(inside, outputs, inputs), where(inside, logAbsDet, zeros_like(logAbsDet)));
     }

@@ -11,7 +11,8 @@ namespace Sbi.Transforms;
 /// the rational-quadratic formula, the bin gather (a scatter-add), the cumulative knot sums (a product with a
 /// triangular 0/1 matrix), the softmax and the softplus.
 /// Arguments of <c>apply</c>: inputs (S), parameters (S, 3K − 1), K, tail bound, width/height divisor, min bin width,
-/// min bin height, min derivative. Outputs: spline outputs (S) and log|dy/dx| (S).
+/// min bin height, min derivative. Outputs: spline outputs (S) and log|dy/dx| (S). First-order gradients only (the
+/// backward is not itself differentiable), which is all training and MAP need.
 /// </summary>
 internal sealed class RationalQuadraticSplineFunction : autograd.MultiTensorFunction<RationalQuadraticSplineFunction>
 {
