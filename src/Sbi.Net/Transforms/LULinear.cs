@@ -58,7 +58,7 @@ public sealed class LULinear : Transform
     }
 
     /// <inheritdoc/>
-    protected override void _toEpilog(ScalarType? dtype, Device device, bool non_blocking)
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
     {
         base._toEpilog(dtype, device, non_blocking);
         _constants.To(dtype, device);
