@@ -37,15 +37,21 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor?, Tensor>
         }
     }
 
+    /// <summary>The context layer (null without context), for nets that evaluate the gates of all their blocks at once.</summary>
+    internal Linear? ContextLayer => context_layer;
+
     /// <inheritdoc/>
     public override Tensor forward(Tensor inputs, Tensor? context)
+        => Forward(inputs, context is null || context_layer is null ? null : sigmoid(context_layer.forward(context)));
+
+    /// <summary>The block given its precomputed gate sigmoid(W_c c + b_c) (null: no gating).</summary>
+    internal Tensor Forward(Tensor inputs, Tensor? gate)
     {
         var t = linear_layers[0].forward(_activation(inputs));
         t = _activation(t);
         if (_dropout > 0) t = nn.functional.dropout(t, _dropout, training);
         t = linear_layers[1].forward(t);
-        if (context is not null && context_layer is not null)
-            t = t * sigmoid(context_layer.forward(context));   // F.glu(cat(t, ctx)) without building the concatenation
+        if (gate is not null) t = t * gate;   // F.glu(cat(t, ctx)) without building the concatenation
         return inputs + t;
     }
 }

@@ -40,8 +40,19 @@ public sealed class ResidualNet : nn.Module<Tensor, Tensor?, Tensor>
     /// <inheritdoc/>
     public override Tensor forward(Tensor inputs, Tensor? context)
     {
-        var temps = initial_layer.forward(context is null || ContextFeatures == 0 ? inputs : cat(new[] { inputs, context }, 1));
-        foreach (var block in blocks) temps = block.forward(temps, ContextFeatures == 0 ? null : context);
+        bool gated = context is not null && ContextFeatures > 0;
+        var temps = initial_layer.forward(gated ? cat(new[] { inputs, context! }, 1) : inputs);
+        // The blocks' gates depend on the context only: one product with the blocks' context weights side by side
+        // (each output is the same dot product as in its own layer) and one sigmoid instead of one of each per block.
+        Tensor[]? gates = null;
+        if (gated && blocks.Count > 1)
+        {
+            var layers = blocks.Select(b => b.ContextLayer!).ToArray();
+            gates = sigmoid(nn.functional.linear(context!, cat(layers.Select(l => l.weight!).ToArray(), 0),
+                cat(layers.Select(l => l.bias!).ToArray(), 0))).chunk(blocks.Count, 1);
+        }
+        for (int i = 0; i < blocks.Count; i++)
+            temps = gates is not null ? blocks[i].Forward(temps, gates[i]) : blocks[i].forward(temps, gated ? context : null);
         return final_layer.forward(temps);
     }
 }

@@ -18,7 +18,8 @@ public sealed class LULinear : Transform
     private readonly Parameter lower_entries;
     private readonly Parameter upper_entries;
     private readonly Parameter unconstrained_upper_diag;
-    // Gather maps from a source vector [0, entries...] to the D·D row-major matrix entries, and I (see ModuleConstants).
+    // "assemble" (0/1) maps [lower_entries, upper_entries, diag] to the row-major entries of L and U side by side, and
+    // "offset" adds L's unit diagonal: one matrix product builds both matrices (see ModuleConstants).
     private readonly ModuleConstants _constants = new();
 
     /// <summary>Creates the identity-initialised layer for D features.</summary>
@@ -36,21 +37,24 @@ public sealed class LULinear : Transform
         register_parameter("upper_entries", upper_entries);
         register_parameter("unconstrained_upper_diag", unconstrained_upper_diag);
 
-        // Lower source: [0, lower_entries...]; upper source: [0, upper_entries..., diag...]. Row-major triangle order
-        // equals numpy's tril_indices/triu_indices order used by nflows.
-        var lowerMap = new long[features * features];
-        var upperMap = new long[features * features];
+        // Row-major triangle order equals numpy's tril_indices/triu_indices order used by nflows.
+        int dd = features * features;
+        var assemble = new float[(2 * nTri + features) * 2 * dd];
+        var offset = new float[2 * dd];
         int li = 0, ui = 0;
         for (int r = 0; r < features; r++)
             for (int c = 0; c < features; c++)
             {
-                if (c < r) lowerMap[r * features + c] = 1 + li++;
-                else if (c > r) upperMap[r * features + c] = 1 + ui++;
+                if (c < r) assemble[li++ * 2 * dd + r * features + c] = 1;
+                else if (c > r) assemble[(nTri + ui++) * 2 * dd + dd + r * features + c] = 1;
+                else
+                {
+                    offset[r * features + c] = 1;
+                    assemble[(2 * nTri + r) * 2 * dd + dd + r * features + c] = 1;
+                }
             }
-        for (int r = 0; r < features; r++) upperMap[r * features + r] = 1 + nTri + r;
-        _constants.Add("lowerMap", tensor(lowerMap));
-        _constants.Add("upperMap", tensor(upperMap));
-        _constants.Add("eye", eye(features));
+        _constants.Add("assemble", tensor(assemble, new long[] { 2 * nTri + features, 2 * dd }));
+        _constants.Add("offset", tensor(offset));
     }
 
     /// <inheritdoc/>
@@ -71,9 +75,9 @@ public sealed class LULinear : Transform
 
     private (Tensor Lower, Tensor Upper) LowerUpper(Tensor diag)
     {
-        var lower = nn.functional.pad(lower_entries, (1L, 0L)).index_select(0, _constants["lowerMap"]).view(Features, Features) + _constants["eye"];
-        var upper = nn.functional.pad(cat(new Tensor[] { upper_entries, diag }), (1L, 0L)).index_select(0, _constants["upperMap"]).view(Features, Features);
-        return (lower, upper);
+        var both = (cat(new Tensor[] { lower_entries, upper_entries, diag }).matmul(_constants["assemble"]) + _constants["offset"])
+            .view(2, Features, Features);
+        return (both[0], both[1]);
     }
 
     /// <summary>log|det W| = Σ log diag(U) (a scalar).</summary>

@@ -59,6 +59,11 @@ public static class RationalQuadraticSpline
     /// has shape (S, 3K − 1) = [K widths, K heights, K − 1 interior derivatives] per input element. Widths and heights
     /// are divided by <paramref name="widthHeightDivisor"/> first (nflows: sqrt(hidden features) of the conditioner).
     /// </summary>
+    /// <remarks>
+    /// When gradients are needed in the forward direction (training), the spline runs as one custom autograd function
+    /// (<see cref="RationalQuadraticSplineFunction"/>): the same forward arithmetic without recording ~60 graph nodes,
+    /// and an analytic backward. Otherwise (sampling, evaluation) the plain tensor ops below run.
+    /// </remarks>
     public static (Tensor Outputs, Tensor LogAbsDet) ApplyPacked(
         Tensor inputs, Tensor parameters, int numBins, bool inverse, double tailBound, double widthHeightDivisor = 1.0,
         double minBinWidth = DefaultMinBinWidth, double minBinHeight = DefaultMinBinHeight, double minDerivative = DefaultMinDerivative)
@@ -66,8 +71,27 @@ public static class RationalQuadraticSpline
         int k = numBins;
         if (parameters.shape[^1] != 3 * k - 1)
             throw new ArgumentException($"parameters must have 3K − 1 = {3 * k - 1} entries in the last dimension; got {parameters.shape[^1]}.", nameof(parameters));
+        if (!inputs.shape.SequenceEqual(parameters.shape[..^1]))
+            throw new ArgumentException($"inputs ({string.Join(", ", inputs.shape)}) must have the leading shape of parameters ({string.Join(", ", parameters.shape)}).", nameof(inputs));
         if (minBinWidth * k > 1.0) throw new ArgumentException("minimal bin width too large for the number of bins.", nameof(minBinWidth));
         if (minBinHeight * k > 1.0) throw new ArgumentException("minimal bin height too large for the number of bins.", nameof(minBinHeight));
+        if (!inverse && is_grad_enabled() && (inputs.requires_grad || parameters.requires_grad))
+        {
+            var r = RationalQuadraticSplineFunction.apply(inputs, parameters, numBins, tailBound, widthHeightDivisor, minBinWidth, minBinHeight, minDerivative);
+            return (r[0], r[1]);
+        }
+        return Evaluate(inputs, parameters, numBins, inverse, tailBound, widthHeightDivisor, minBinWidth, minBinHeight, minDerivative, null);
+    }
+
+    /// <summary>
+    /// The spline's tensor arithmetic (nflows' operation order). With <paramref name="saved"/> (forward direction only)
+    /// the intermediates <see cref="RationalQuadraticSplineFunction"/> needs for its backward are appended to it.
+    /// </summary>
+    internal static (Tensor Outputs, Tensor LogAbsDet) Evaluate(
+        Tensor inputs, Tensor parameters, int numBins, bool inverse, double tailBound, double widthHeightDivisor,
+        double minBinWidth, double minBinHeight, double minDerivative, List<Tensor>? saved)
+    {
+        int k = numBins;
         double b = tailBound;
         var lead = parameters.shape[..^1];
 
@@ -77,11 +101,11 @@ public static class RationalQuadraticSpline
         // libtorch's softmax over the short last dimension is slow (moving the bins to a leading dimension is 4x
         // faster), but only this kernel reproduces PyTorch's rounding; and bin-width rounding is amplified ~100x in
         // the log-density of narrow bins, so the sbi parity of the NSF log_prob depends on it.
-        wh = softmax(wh.reshape(lead.Append(2L).Append((long)k).ToArray()), -1);
+        var probabilities = softmax(wh.reshape(lead.Append(2L).Append((long)k).ToArray()), -1);
         wh = minBinWidth == minBinHeight
-            ? wh * (1 - minBinWidth * k) + minBinWidth
-            : wh * tensor(new[] { (float)(1 - minBinWidth * k), (float)(1 - minBinHeight * k) }).view(2, 1).to(wh.device)
-                 + tensor(new[] { (float)minBinWidth, (float)minBinHeight }).view(2, 1).to(wh.device);
+            ? probabilities * (1 - minBinWidth * k) + minBinWidth
+            : probabilities * tensor(new[] { 1 - minBinWidth * k, 1 - minBinHeight * k }).view(2, 1).to(wh.dtype, wh.device)
+                 + tensor(new[] { minBinWidth, minBinHeight }).view(2, 1).to(wh.dtype, wh.device);
         // Interior knots 2B·cumsum − B (nflows: (right − left)·cumsum + left; its first and last knots are then set
         // to exactly −B and B, which the pads below produce directly).
         var interior = wh.narrow(-1, 0, k - 1).cumsum(-1) * (2 * b) - b;               // (S, 2, K − 1)
@@ -105,7 +129,8 @@ public static class RationalQuadraticSpline
         var w = x1 - x0;
         var h = y1 - y0;
         var s = h / w;
-        var dSum = d0 + d1 - 2 * s;
+        var twoS = 2 * s;
+        var dSum = d0 + d1 - twoS;
 
         Tensor outputs, logAbsDet;
         if (!inverse)
@@ -114,11 +139,15 @@ public static class RationalQuadraticSpline
             var xi1m = 1 - xi;
             var t = xi * xi1m;
             var xi2 = xi.square();
-            var numerator = h * (s * xi2 + d0 * t);
+            var a = s * xi2 + d0 * t;
+            var numerator = h * a;
             var denominator = s + dSum * t;
             outputs = y0 + numerator / denominator;
-            var derivativeNumerator = s.square() * (d1 * xi2 + 2 * s * t + d0 * xi1m.square());
+            var bracket = d1 * xi2 + twoS * t + d0 * xi1m.square();
+            var derivativeNumerator = s.square() * bracket;
             logAbsDet = derivativeNumerator.log() - 2 * denominator.log();
+            saved?.AddRange(new[] { xi, xi1m, t, s, h, w, d0, d1, dSum, denominator, a, bracket,
+                                    bin, probabilities, parameters.narrow(-1, 2 * k, k - 1) });
         }
         else
         {
@@ -133,10 +162,11 @@ public static class RationalQuadraticSpline
             var root1m = 1 - root;
             var t = root * root1m;
             var denominator = s + dSum * t;
-            var derivativeNumerator = s.square() * (d1 * root.square() + 2 * s * t + d0 * root1m.square());
+            var derivativeNumerator = s.square() * (d1 * root.square() + twoS * t + d0 * root1m.square());
             logAbsDet = -(derivativeNumerator.log() - 2 * denominator.log());
         }
-        var inside = inputs.abs().le(b);
+        var inside = clamped.eq(inputs);   // −B ≤ x ≤ B (inclusive, as nflows); false for NaN
+        saved?.Insert(0, inside);
         return (where(inside, outputs, inputs), where(inside, logAbsDet, zeros_like(logAbsDet)));
     }
 }

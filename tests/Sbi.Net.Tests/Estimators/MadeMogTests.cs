@@ -145,6 +145,9 @@ public class MadeMogTests
     }
 
     [Test]
+    public void ModelFileRoundTripIsExact() => DensityChecks.ModelFileRoundTripIsExact(RandomMade(2, 3, 8), "net._distribution._made.blocks.4.context_layer.weight");
+
+    [Test]
     public void SampleAndLogProbShapesFollowSbi()
     {
         using var scope = NewDisposeScope();

@@ -190,6 +190,9 @@ public class MdnTests
     }
 
     [Test]
+    public void ModelFileRoundTripIsExact() => DensityChecks.ModelFileRoundTripIsExact(RandomMdn(2, 3, 8), "net._upper_layer.weight");
+
+    [Test]
     public void SampleAndLogProbShapesFollowSbi()
     {
         using var scope = NewDisposeScope();

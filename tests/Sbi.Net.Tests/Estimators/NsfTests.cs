@@ -97,6 +97,9 @@ public class NsfTests
     }
 
     [Test]
+    public void ModelFileRoundTripIsExact() => DensityChecks.ModelFileRoundTripIsExact(RandomNsf(2, 3, 8), "net._transform._transforms.2.lower_entries");
+
+    [Test]
     public void SampleAndLogProbShapesFollowSbi()
     {
         using var scope = NewDisposeScope();
