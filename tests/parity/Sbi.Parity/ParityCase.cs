@@ -29,6 +29,7 @@ public sealed record ParityCase(
 public sealed class ParitySources
 {
     private readonly Dictionary<string, ArrayBundle> _cache = new();
+    private readonly Dictionary<string, Exception> _failed = new();
 
     public ParitySources(SbiReference reference, string? fixturesDir = null)
     {
@@ -59,8 +60,11 @@ public sealed class ParitySources
     {
         lock (_cache)
         {
-            if (!_cache.TryGetValue(key, out var b)) _cache[key] = b = load();
-            return b;
+            // A failure is remembered too: the cases sharing a reply (loss and step) must not repeat a long timeout.
+            if (_failed.TryGetValue(key, out var error)) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            if (_cache.TryGetValue(key, out var b)) return b;
+            try { return _cache[key] = load(); }
+            catch (Exception e) { _failed[key] = e; throw; }
         }
     }
 }

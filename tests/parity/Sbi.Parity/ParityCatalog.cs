@@ -30,9 +30,9 @@ public static class ParityCatalog
                 // trained 5-D MAF proposals need ~14 million rejection draws (acceptance ~0.1 %).
                 bool slow = est == "maf" && d == 5;
                 yield return new ParityCase($"loss/{est}/D{d}", "2 losses", est,
-                    s => s.Fixture(file), s => LiveLoss(s, est, d), (_, b) => LossCheck.Run($"loss/{est}/D{d}", b), slow);
+                    s => s.Fixture(file), s => LiveLoss(s, est, d, slow), (_, b) => LossCheck.Run($"loss/{est}/D{d}", b), slow);
                 yield return new ParityCase($"step/{est}/D{d}", "3 Adam step", est,
-                    s => s.Fixture(file), s => LiveLoss(s, est, d), (_, b) => StepCheck.Run($"step/{est}/D{d}", b), slow);
+                    s => s.Fixture(file), s => LiveLoss(s, est, d, slow), (_, b) => StepCheck.Run($"step/{est}/D{d}", b), slow);
             }
         foreach (var est in new[] { "maf", "nsf" })
             foreach (var d in Dims)
@@ -54,8 +54,8 @@ public static class ParityCatalog
     private static ArrayBundle LiveEstimator(ParitySources s, string est, int d) =>
         s.Live("estimator", new { estimator = est, D = d, seed = 21 + d });
 
-    private static ArrayBundle LiveLoss(ParitySources s, string est, int d) =>
-        s.Live("loss", new { estimator = est, D = d, seed = 8100 + 10 * Array.IndexOf(Estimators, est) + d });
+    private static ArrayBundle LiveLoss(ParitySources s, string est, int d, bool slow) =>
+        s.Live("loss", new { estimator = est, D = d, seed = 8100 + 10 * Array.IndexOf(Estimators, est) + d }, timeout: slow ? SlowTimeout : null);
 
     /// <summary>x_o = A θ_o with θ_o = (1.9, −1.9), near a corner of the [−2, 2]² box (as make_parity_fixtures.py).</summary>
     private static NpyArray DirectObservation(ArrayBundle weights)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sbi.Compat;
 using static TorchSharp.torch;
@@ -73,6 +72,4 @@ public sealed class ArrayBundle
     }
 
     private static string Short(string v) => v.Length > 12 && v.All(Uri.IsHexDigit) ? v[..8] : v;
-
-    internal static JsonSerializerOptions JsonOptions { get; } = new() { WriteIndented = false };
 }
