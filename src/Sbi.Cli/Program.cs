@@ -19,7 +19,13 @@ namespace Sbi.Cli
                                     options: --theta theta.npy --x x.npy | --data data.npz|.pt|.pkl [--theta-name --x-name]
                                              --prior box:LOW,HIGH|normal[:MEAN,STD] --estimator maf --out model.npz
                                              [--x-o VALUES|x.npy --seed --threads --batch-size --lr --max-epochs]
-              sample                posterior samples from a model file: --model model.npz [--x VALUES|x.npy] -n N --out samples.npy
+              sample                posterior samples: --package pkgdir (ONNX Runtime) | --model model.npz (TorchSharp)
+                                    [--x VALUES|x.npy] -n N --out samples.npy [--seed N --threads N]
+              export                ONNX posterior package from a model file: --model model.npz --out pkgdir [--no-prune]
+              bench sample          samples/s and log-probs/s, ONNX Runtime vs TorchSharp, 1 and 2 threads
+                                    options: --estimator maf --sims 10000 --n 100000 --threads 1,2 [--model model.npz]
+              parity                parity with Python sbi (recorded fixtures always, live sbi where configured)
+                                    options: --mode recorded|live|both --slow --filter TEXT --fixtures DIR --threads N
               bench gpu             CUDA smoke test (every op, CPU vs GPU) and epoch/sampling timings on the device
                                     options: --device cuda|cpu --sims 100000 --epochs 3 --batches 200,2000,20000
                                              --samples 1000000 --threads N --skip-smoke
@@ -39,6 +45,9 @@ namespace Sbi.Cli
                     "demo" => DemoCommand.Run(new CliArgs(args[1..])),
                     "train" => TrainCommand.Run(new CliArgs(args[1..])),
                     "sample" => SampleCommand.Run(new CliArgs(args[1..])),
+                    "export" => ExportCommand.Run(new CliArgs(args[1..])),
+                    "parity" => ParityCommand.Run(new CliArgs(args[1..])),
+                    "bench" when args.Length > 1 && args[1] == "sample" => BenchSampleCommand.Run(new CliArgs(args[2..])),
                     "bench" when args.Length > 1 && args[1] == "train" => BenchTrainCommand.Run(new CliArgs(args[2..])),
                     "bench" when args.Length > 1 && args[1] == "gpu" => BenchGpuCommand.Run(new CliArgs(args[2..])),
                     _ => throw new CliException($"unknown command '{string.Join(' ', args.Take(2))}'"),

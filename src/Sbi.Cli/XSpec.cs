@@ -7,6 +7,13 @@ namespace Sbi.Cli;
 /// <summary>Parses an observation: a path to a .npy file (one row) or comma-separated values.</summary>
 internal static class XSpec
 {
+    /// <summary>The observation as plain floats (for ONNX Runtime).</summary>
+    public static float[] ParseValues(string spec, string option)
+    {
+        using var t = Parse(spec, option);
+        return t.reshape(-1).data<float>().ToArray();
+    }
+
     public static Tensor Parse(string spec, string option)
     {
         if (spec.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))

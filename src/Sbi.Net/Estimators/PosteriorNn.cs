@@ -7,7 +7,7 @@ namespace Sbi.Estimators;
 public static class PosteriorNn
 {
     /// <summary>The estimator names sbi's NPE-B accepts and Sbi.Net implements.</summary>
-    public static IReadOnlyList<string> Models { get; } = new[] { "maf" };
+    public static IReadOnlyList<string> Models { get; } = new[] { "maf", "nsf", "mdn", "made" };
 
     /// <summary>A builder for the given model name with sbi's defaults.</summary>
     public static DensityEstimatorBuilder Build(string model) => Build(new DensityEstimatorOptions { Model = model });
@@ -34,12 +34,13 @@ public static class PosteriorNn
                 XShape = xShape,
                 HiddenFeatures = options.HiddenFeatures,
                 NumTransforms = options.NumTransforms,
-                NumBlocks = options.NumBlocks ?? DefaultBlocks(model),
+                // sbi's MADE builder fixes 5 blocks and no dropout; its MDN has neither option.
+                NumBlocks = model == "made" ? DefaultBlocks(model) : options.NumBlocks ?? DefaultBlocks(model),
                 NumBins = options.NumBins,
                 TailBound = options.TailBound,
                 NumComponents = options.NumComponents,
                 HiddenLayersSplineContext = options.HiddenLayersSplineContext,
-                DropoutProbability = options.DropoutProbability,
+                DropoutProbability = model is "maf" or "nsf" ? options.DropoutProbability : 0.0,
                 ZScoreTheta = options.ZScoreTheta,
                 ZScoreX = options.ZScoreX,
                 EmbeddingNet = options.EmbeddingNet is null ? "Identity" : "Custom",
@@ -59,6 +60,9 @@ public static class PosteriorNn
         => config.Kind switch
         {
             "maf" => MafFactory.Create(config, thetaBatch, embedding),
+            "nsf" => NsfFactory.Create(config, thetaBatch, embedding),
+            "mdn" => MdnFactory.Create(config, thetaBatch, embedding),
+            "made" => MadeFactory.Create(config, thetaBatch, embedding),
             _ => throw new ArgumentException($"estimator kind must be one of {string.Join(", ", Models)}; got '{config.Kind}'.", nameof(config)),
         };
 

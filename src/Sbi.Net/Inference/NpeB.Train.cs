@@ -76,6 +76,7 @@ public sealed partial class NpeB
             if (trainable.Count == 0) throw new InvalidOperationException("the density estimator has no trainable parameters.");
             // Fresh moments every (non-resumed) call, as sbi builds a new torch Adam per round.
             _optimizer = new Sbi.Optim.FlatAdam(trainable, learningRate);
+            PremaskWeights();
             _epoch = 0;
             _valLoss = double.PositiveInfinity;
         }
@@ -107,6 +108,11 @@ public sealed partial class NpeB
             progress.End();
             throw;
         }
+        finally
+        {
+            // The live network leaves Train as a plain module: weights loaded into it later need not be pre-masked.
+            foreach (var l in _network!.modules().OfType<Sbi.Nn.MaskedLinear>()) l.Premasked = false;
+        }
         progress.End();
 
         if (_epoch > maxNumEpochs)
@@ -129,6 +135,20 @@ public sealed partial class NpeB
             _log.Info($"Training summary (round {Round + 1}): epochs trained {_epoch}, best validation loss {_bestValLoss:G6}, last training loss {Summary.TrainingLoss[^1]:G6}.");
         _optimizer!.ZeroGrad();
         return _network!;
+    }
+
+    /// <summary>
+    /// Zeroes the masked entries of every MADE weight and masks their gradients in the optimiser, so the layers can
+    /// skip W ⊙ M (same values forward, same gradients after masking: training is bitwise unchanged).
+    /// </summary>
+    private void PremaskWeights()
+    {
+        var layers = _network!.modules().OfType<Sbi.Nn.MaskedLinear>().ToList();
+        if (layers.Count == 0) return;
+        using (no_grad())
+            foreach (var l in layers) l.Weight.mul_(l.Mask);
+        _optimizer!.SetGradientMask(layers.Select(l => (l.Weight, l.Mask)));
+        foreach (var l in layers) l.Premasked = true;
     }
 
     private void MakeSplit(Tensor theta, Tensor x, Tensor masks, int batchSize, double validationFraction)

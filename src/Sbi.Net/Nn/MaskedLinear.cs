@@ -48,6 +48,12 @@ public sealed class MaskedLinear : nn.Module<Tensor, Tensor>
     /// <summary>The bias parameter.</summary>
     public Parameter Bias => bias;
 
+    /// <summary>
+    /// When set, the weight's masked entries are known to be zero (the trainer zeroes them and masks their
+    /// gradients), so W ⊙ M == W and the product is skipped: one op less forward and backward per layer.
+    /// </summary>
+    internal bool Premasked { get; set; }
+
     /// <inheritdoc/>
-    public override Tensor forward(Tensor input) => nn.functional.linear(input, weight * mask, bias);
+    public override Tensor forward(Tensor input) => nn.functional.linear(input, Premasked ? weight : weight * mask, bias);
 }

@@ -18,6 +18,8 @@ public sealed class FlatAdam : IDisposable
     private readonly Tensor _flat, _grad, _expAvg, _expAvgSq;
     private readonly double _lr, _beta1, _beta2, _eps;
     private long _step;
+    private Tensor? _gradMask;
+    private bool _masked;
 
     /// <summary>Rebinds the given parameters to flat storage and creates fresh Adam moments.</summary>
     public FlatAdam(IEnumerable<Parameter> parameters, double lr, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
@@ -57,12 +59,45 @@ public sealed class FlatAdam : IDisposable
     public Tensor Gradients => _grad;
 
     /// <summary>Zeroes every gradient in place (the gradient views stay bound).</summary>
-    public void ZeroGrad() => _grad.zero_();
+    public void ZeroGrad()
+    {
+        _grad.zero_();
+        _masked = false;
+    }
+
+    /// <summary>
+    /// Multiplies the gradients of the given parameters by fixed 0/1 masks before every clip and step (one op for all
+    /// of them). Used with pre-masked MADE weights, whose masked entries must stay exactly zero.
+    /// </summary>
+    public void SetGradientMask(IEnumerable<(Parameter Parameter, Tensor Mask)> masks)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        _gradMask?.Dispose();
+        var flatMask = ones_like(_grad);
+        long offset = 0;
+        var given = masks.ToDictionary(m => m.Parameter.Handle, m => m.Mask);
+        foreach (var p in _params)
+        {
+            long n = p.numel();
+            if (given.TryGetValue(p.Handle, out var m)) flatMask.narrow(0, offset, n).copy_(m.reshape(-1));
+            offset += n;
+        }
+        _gradMask = flatMask.DetachFromDisposeScope();
+    }
+
+    private void ApplyGradientMask()
+    {
+        if (_gradMask is null || _masked) return;
+        _grad.mul_(_gradMask);
+        _masked = true;
+    }
 
     /// <summary>Scales the gradients to total 2-norm ≤ maxNorm and returns the norm before clipping (a 0-dim tensor, no sync).</summary>
     public Tensor ClipGradNorm(double maxNorm)
     {
         using var scope = NewDisposeScope();
+        ApplyGradientMask();
         var norm = _grad.norm();
         var coef = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
         _grad.mul_(coef);
@@ -74,6 +109,7 @@ public sealed class FlatAdam : IDisposable
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
+        ApplyGradientMask();
         _step++;
         _expAvg.mul_(_beta1).add_(_grad, alpha: 1 - _beta1);
         _expAvgSq.mul_(_beta2).addcmul_(_grad, _grad, value: 1 - _beta2);
@@ -89,5 +125,6 @@ public sealed class FlatAdam : IDisposable
         // The parameters keep referencing the flat storage (libtorch refcounts it); only our handles go.
         _expAvg.Dispose();
         _expAvgSq.Dispose();
+        _gradMask?.Dispose();
     }
 }

@@ -58,8 +58,8 @@ public static class DirectPosteriorCheck
         {
             CaseResult.Check(id, b.Origin, "leakage factor |z|", Math.Abs(zAcc), Tolerances.MonteCarloZ,
                 $"acceptance {accOurs:F4} vs sbi {accSbi:F4}"),
-            CaseResult.Check(id, b.Origin, $"log_prob raw, max abs ({theta.shape[0]} rows, 6 outside)", rawErr, Tolerances.LogProbAbs),
-            CaseResult.Check(id, b.Origin, "log_prob + log factor, max abs", normErr, Tolerances.LogProbAbs),
+            CaseResult.Check(id, b.Origin, $"log_prob raw, max abs ({theta.shape[0]} rows, 6 outside)", rawErr, Tolerances.LogProbAbsFor(est.Config.Kind)),
+            CaseResult.Check(id, b.Origin, "log_prob + log factor, max abs", normErr, Tolerances.LogProbAbsFor(est.Config.Kind)),
             CaseResult.Check(id, b.Origin, $"rejection samples mean/var, max |z| ({n} each)", zMoments, Tolerances.MonteCarloZ,
                 $"mean [{Fmt(mean)}] vs sbi [{Fmt(sMean)}]"),
         };

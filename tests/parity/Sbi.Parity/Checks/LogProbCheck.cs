@@ -12,6 +12,6 @@ public static class LogProbCheck
         using var est = EstimatorLoader.Load(b);
         using var _ = no_grad();
         var lp = est.LogProb(b.Tensor("theta").unsqueeze(0), b.Tensor("x"))[0];
-        return new[] { CaseResult.Check(id, b.Origin, $"max |Δ log q| ({lp.shape[0]} rows)", Diff.MaxAbs(lp, b.Tensor("log_prob")), Tolerances.LogProbAbs) };
+        return new[] { CaseResult.Check(id, b.Origin, $"max |Δ log q| ({lp.shape[0]} rows)", Diff.MaxAbs(lp, b.Tensor("log_prob")), Tolerances.LogProbAbsFor(est.Config.Kind)) };
     }
 }

@@ -1,0 +1,74 @@
+using Microsoft.ML.OnnxRuntime;
+using NUnit.Framework;
+using Sbi.Onnx.Export;
+using Sbi.Onnx.Model;
+
+namespace Sbi.Onnx.Tests;
+
+/// <summary>Access to the sbi parity fixtures (tests/parity/fixtures) and one-shot ONNX Runtime calls.</summary>
+internal static class Fixtures
+{
+    private static readonly Dictionary<string, Dictionary<string, NpyData>> Cache = new();
+    private static readonly Dictionary<string, string> Packages = new();
+    private static readonly object Gate = new();
+
+    public static string PathOf(string est, int d) => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", $"{est}_D{d}.npz");
+
+    public static Dictionary<string, NpyData> Arrays(string est, int d)
+    {
+        lock (Gate)
+        {
+            string key = $"{est}_D{d}";
+            if (!Cache.TryGetValue(key, out var a)) Cache[key] = a = NpzReader.ReadAll(PathOf(est, d));
+            return a;
+        }
+    }
+
+    /// <summary>Exports the fixture once per test run (default options) and returns the package directory.</summary>
+    public static string Package(string est, int d, ExportOptions? options = null, string tag = "")
+    {
+        lock (Gate)
+        {
+            string key = $"{est}_D{d}{tag}";
+            if (options == null && Packages.TryGetValue(key, out var dir)) return dir;
+            dir = Path.Combine(Path.GetTempPath(), "sbi-onnx-tests-" + Environment.ProcessId, key);
+            PosteriorExporter.Export(EstimatorModel.LoadNpz(PathOf(est, d)), dir, options);
+            if (options == null) Packages[key] = dir;
+            return dir;
+        }
+    }
+
+    /// <summary>Runs one graph on float32 inputs and returns the first output, flattened.</summary>
+    public static float[] Run(string onnxPath, params (string name, float[] data, long[] shape)[] inputs)
+    {
+        using var session = new InferenceSession(onnxPath);
+        var values = inputs.Select(i => OrtValue.CreateTensorValueFromMemory(i.data, i.shape)).ToArray();
+        try
+        {
+            using var run = new RunOptions();
+            using var outputs = session.Run(run, inputs.Select(i => i.name).ToArray(), values, session.OutputNames.ToArray());
+            return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+        finally
+        {
+            foreach (var v in values) v.Dispose();
+        }
+    }
+
+    public static float MaxAbsDiff(float[] a, float[] b)
+    {
+        Assert.That(a.Length, Is.EqualTo(b.Length), "length");
+        float m = 0;
+        for (int i = 0; i < a.Length; i++) m = Math.Max(m, Math.Abs(a[i] - b[i]));
+        return m;
+    }
+
+    /// <summary>Repeats the rows of a row-major (rows × cols) array to <paramref name="n"/> rows.</summary>
+    public static float[] TileRows(float[] data, int cols, int n)
+    {
+        int rows = data.Length / cols;
+        var r = new float[n * cols];
+        for (int i = 0; i < n; i++) Array.Copy(data, (i % rows) * cols, r, i * cols, cols);
+        return r;
+    }
+}
