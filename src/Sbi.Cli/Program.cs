@@ -14,7 +14,7 @@ namespace Sbi.Cli
               demo                  sbi's NPE-B example end to end (BoxUniform [0,1]^3, 5 rounds x 100 simulations)
                                     options: --seed N --rounds N --sims N --estimator maf|nsf|mdn|made --threads N
               bench train           Gaussian linear task (D=5, 10,000 simulations): epochs, s/epoch, sampling, C2ST
-                                    options: --estimator --sims --threads --seed --max-epochs
+                                    options: --estimator --sims --threads --seed --max-epochs [--autograd: no fused MAF kernel]
               train                 NPE-B on saved simulations; writes a model file (.npz)
                                     options: --theta theta.npy --x x.npy | --data data.npz|.pt|.pkl [--theta-name --x-name]
                                              --prior box:LOW,HIGH|normal[:MEAN,STD] --estimator maf --out model.npz

@@ -19,6 +19,7 @@ internal static class BenchTrainCommand
         string estimator = a.String("estimator", "maf")!;
         int sims = a.Int("sims", 10_000), threads = a.Int("threads", 1), seed = a.Int("seed", 0), maxEpochs = a.Int("max-epochs", int.MaxValue);
         int d = a.Int("dim", 5);
+        bool autograd = a.Flag("autograd");
         a.EnsureAllUsed();
         if (sims < 20 || threads < 1 || d < 1) throw new CliException("--sims must be ≥ 20, --threads ≥ 1, --dim ≥ 1");
         set_num_threads(threads);
@@ -31,7 +32,7 @@ internal static class BenchTrainCommand
         var xo = thetaO + 0.1 * randn_like(thetaO);
         Console.WriteLine($"sbi-net bench train: Gaussian linear D={d}, {sims} simulations, estimator {estimator}, seed {seed}, {threads} thread(s)");
 
-        var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } });
+        var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } }) { UseFusedCpuKernels = !autograd };
         var clock = Stopwatch.StartNew();
         npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs);
         double trainSec = clock.Elapsed.TotalSeconds;
@@ -56,6 +57,7 @@ internal static class BenchTrainCommand
         double c2st = C2st.Score(samples, reference, seed: 1);
         double c2stSec = clock.Elapsed.TotalSeconds;
 
+        Console.WriteLine($"gradients                      {npe.TrainingBackend}");
         Console.WriteLine($"epochs                         {epochs}");
         Console.WriteLine($"training seconds               {trainSec:F2}");
         Console.WriteLine($"seconds per epoch              {trainSec / epochs:F4}");

@@ -16,6 +16,17 @@ public sealed partial class NpeB
     private double _valLoss = double.PositiveInfinity, _bestValLoss = double.PositiveInfinity;
     private int _epochsSinceImprovement;
     private Dictionary<string, Tensor>? _bestSnapshot;
+    private Sbi.Nn.Fused.MafKernel? _fused;
+
+    /// <summary>
+    /// Train sbi's MAF on the CPU through the hand-fused kernel (<c>Sbi.Nn.Fused.MafKernel</c>) instead of autograd
+    /// (default true). Same maths, float rounding of order 1e-7 apart; other estimators, devices and configurations
+    /// always use autograd.
+    /// </summary>
+    public bool UseFusedCpuKernels { get; set; } = true;
+
+    /// <summary>How the last <see cref="Train"/> computed gradients: "fused CPU kernel" or "autograd (reason)".</summary>
+    public string TrainingBackend { get; private set; } = "autograd";
 
     /// <summary>
     /// Trains the density estimator on all stored simulations with sbi's defaults and rules (spec §2): random
@@ -80,6 +91,7 @@ public sealed partial class NpeB
             _epoch = 0;
             _valLoss = double.PositiveInfinity;
         }
+        BindFusedKernel();
 
         bool useFirstRoundLoss = Round == 0 || forceFirstRoundLoss;
         var proposals = _blocks.Select(b => b.Proposal).ToList();
@@ -112,6 +124,8 @@ public sealed partial class NpeB
         {
             // The live network leaves Train as a plain module: weights loaded into it later need not be pre-masked.
             foreach (var l in _network!.modules().OfType<Sbi.Nn.MaskedLinear>()) l.Premasked = false;
+            _fused?.Dispose();
+            _fused = null;
         }
         progress.End();
 
@@ -149,6 +163,31 @@ public sealed partial class NpeB
             foreach (var l in layers) l.Weight.mul_(l.Mask);
         _optimizer!.SetGradientMask(layers.Select(l => (l.Weight, l.Mask)));
         foreach (var l in layers) l.Premasked = true;
+    }
+
+    /// <summary>
+    /// Binds the fused MAF kernel to the network and the optimiser's gradient buffers when the configuration allows
+    /// it. Masked MADE weights are zeroed again (a resumed call may follow a weight load) since the kernel multiplies
+    /// by the raw weights; the optimiser already masks their gradients.
+    /// </summary>
+    private void BindFusedKernel()
+    {
+        _fused?.Dispose();
+        _fused = null;
+        if (!UseFusedCpuKernels) { TrainingBackend = "autograd (fused kernels disabled)"; return; }
+        _fused = Sbi.Nn.Fused.MafKernel.TryCreate(_network!, out var reason);
+        if (_fused is null) { TrainingBackend = $"autograd ({reason})"; return; }
+        using (no_grad())
+            foreach (var l in _network!.modules().OfType<Sbi.Nn.MaskedLinear>()) l.Weight.mul_(l.Mask);
+        TrainingBackend = "fused CPU kernel";
+    }
+
+    /// <summary>log q(θ_i | x_i) of a batch through the fused kernel (keeping its activations for the backward pass).</summary>
+    private Tensor FusedLogProb(Tensor theta, Tensor x)
+    {
+        using var _ = no_grad();
+        var context = ((FlowEstimator)_network!).Net.Embed(x);
+        return _fused!.LogProb(theta, context);
     }
 
     private void MakeSplit(Tensor theta, Tensor x, Tensor masks, int batchSize, double validationFraction)
@@ -227,15 +266,17 @@ public sealed partial class NpeB
     /// Per-row losses of a batch: −log q in round 0 (or when forced), else NPE-B's −w_i log q with the weights
     /// normalised over this batch from the precomputed prior and proposal-mixture log-densities of its rows.
     /// </summary>
-    private Tensor Losses(SimulationLoader loader, (Tensor Theta, Tensor X, Tensor Mask, Tensor Index) batch, ImportanceTerms? terms, Func<Tensor, Tensor>? kernel)
+    private Tensor Losses(SimulationLoader loader, (Tensor Theta, Tensor X, Tensor Mask, Tensor Index) batch, ImportanceTerms? terms,
+                          Func<Tensor, Tensor>? kernel, Tensor? logProb = null)
     {
         var (theta, x, _, idx) = batch;
+        var lp = logProb ?? _network!.LogProbPaired(theta, x);
         Tensor losses;
-        if (terms is null) losses = _network!.Loss(theta, x);
+        if (terms is null) losses = -lp;
         else
         {
             var w = NpeBLoss.WeightsFromLogDensities(loader.Gather(terms.LogPrior, idx), loader.Gather(terms.LogMixture, idx));
-            losses = -(w * _network!.LogProbPaired(theta, x));
+            losses = -(w * lp);
         }
         if (!losses.isfinite().all().item<bool>())
             throw new NonFiniteLossException(_epoch + 1);
@@ -252,8 +293,20 @@ public sealed partial class NpeB
             ct.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             _optimizer!.ZeroGrad();
-            var losses = Losses(_trainLoader, batch, terms, kernel);
-            losses.mean().backward();
+            Tensor losses;
+            if (_fused is null)
+            {
+                losses = Losses(_trainLoader, batch, terms, kernel);
+                losses.mean().backward();
+            }
+            else
+            {
+                // The loss is a function of the log-probs only: autograd gives ∂L/∂log q_i on a leaf, the kernel the rest.
+                var lp = FusedLogProb(batch.Theta, batch.X).requires_grad_(true);
+                losses = Losses(_trainLoader, batch, terms, kernel, lp);
+                losses.mean().backward();
+                _fused.Backward(lp.grad!);
+            }
             if (clip is { } c) _optimizer.ClipGradNorm(c);
             _optimizer.Step();
             sum.add_(losses.detach().sum());
@@ -269,7 +322,7 @@ public sealed partial class NpeB
         using var _ = no_grad();
         var sum = zeros(1, dtype: ScalarType.Float64, device: Device);
         foreach (var batch in _valLoader!.IndexedBatches())
-            sum.add_(Losses(_valLoader, batch, terms, kernel).sum());
+            sum.add_(Losses(_valLoader, batch, terms, kernel, _fused is null ? null : FusedLogProb(batch.Theta, batch.X)).sum());
         return sum.item<double>() / (_valLoader.Count * _valLoader.BatchSize);
     }
 

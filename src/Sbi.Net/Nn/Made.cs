@@ -45,6 +45,15 @@ public sealed class Made : nn.Module
         register_module("final_layer", final_layer);
     }
 
+    /// <summary>The unmasked context layer (null without context).</summary>
+    internal Linear? ContextLayer => context_layer;
+
+    /// <summary>The masked feed-forward blocks.</summary>
+    internal IReadOnlyList<MaskedFeedforwardBlock> Blocks => blocks.ToList();
+
+    /// <summary>True when the activation is <c>torch.tanh</c> (sbi's MAF), which the fused CPU kernel implements.</summary>
+    internal bool ActivationIsTanh => _activation.Method == ((Func<Tensor, Tensor>)tanh).Method;
+
     /// <summary>Number of autoregressive features D.</summary>
     public int Features { get; }
 

@@ -20,6 +20,9 @@ public sealed class MaskedFeedforwardBlock : nn.Module<Tensor, Tensor>
         _dropout = dropout;
     }
 
+    /// <summary>Dropout probability (0: none).</summary>
+    internal double DropoutProbability => _dropout;
+
     /// <summary>The block's masked layer.</summary>
     public MaskedLinear Linear => linear;
 

@@ -20,6 +20,12 @@ public sealed class PointwiseAffineTransform : Transform
         register_buffer("_scale", _scale);
     }
 
+    /// <summary>The shift buffer (D) or 0-dim.</summary>
+    internal Tensor Shift => _shift;
+
+    /// <summary>The scale buffer (D) or 0-dim.</summary>
+    internal Tensor Scale => _scale;
+
     /// <summary>The z-scoring transform for statistics μ, σ: shift −μ/σ, scale 1/σ.</summary>
     public static PointwiseAffineTransform FromStatistics(Tensor mean, Tensor std)
     {
