@@ -49,9 +49,7 @@ public sealed class Flow : nn.Module
     {
         long b = noise.shape[0], s = noise.shape[1];
         var ctx = Embed(x);
-        var repeated = ctx.repeat_interleave(s, dim: 0);
-        var (samples, _) = _transform.Inverse(noise.reshape(b * s, -1), repeated);
-        return samples.view(b, s, -1);
+        return InverseTransform(noise.reshape(b * s, -1), ctx, s).view(b, s, -1);
     }
 
     /// <summary>Draws S samples for each of the B conditions: (B, S, D), drawing the noise as nflows does.</summary>
@@ -59,8 +57,24 @@ public sealed class Flow : nn.Module
     {
         var ctx = Embed(x);
         var noise = _distribution.Sample(numSamples, ctx);
-        var repeated = ctx.repeat_interleave(numSamples, dim: 0);
-        var (samples, _) = _transform.Inverse(noise, repeated);
-        return samples.view(x.shape[0], numSamples, -1);
+        return InverseTransform(noise, ctx, numSamples).view(x.shape[0], numSamples, -1);
+    }
+
+    /// <summary>
+    /// When true (default), sampling a MAF on the CPU without gradients runs the fused kernel
+    /// (<c>Sbi.Nn.Fused.MafSampler</c>): same maths as the modules, float rounding apart.
+    /// </summary>
+    public bool UseFusedSampler { get; set; } = true;
+
+    /// <summary>Noise rows (B·S, D) → samples, row r conditioned on context r / S (nflows' repeat_interleave order).</summary>
+    private Tensor InverseTransform(Tensor noise, Tensor context, long perCondition)
+    {
+        if (UseFusedSampler && !is_grad_enabled())
+        {
+            using var sampler = Sbi.Nn.Fused.MafSampler.TryCreate(this, out _);
+            if (sampler is not null) return sampler.Inverse(noise, context);
+        }
+        var (samples, _) = _transform.Inverse(noise, context.repeat_interleave(perCondition, dim: 0));
+        return samples;
     }
 }

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using Sbi.Estimators;
-using Sbi.Transforms;
 using static TorchSharp.torch;
 
 namespace Sbi.Nn.Fused;
@@ -59,42 +58,23 @@ internal sealed unsafe class MafKernel : IDisposable
     /// </summary>
     public static MafKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
     {
-        reason = Check(estimator, out var flow);
-        if (flow is null) return null;
+        if (estimator is not FlowEstimator fe) { reason = "the estimator is not a flow"; return null; }
+        if (fe.Net.EmbeddingNet.parameters().Any(p => p.requires_grad)) { reason = "the embedding net has trainable parameters"; return null; }
+        var layout = MafLayout.TryRead(fe.Net, out reason);
+        if (layout is null) return null;
         using var scope = NewDisposeScope();
-        var transforms = ((CompositeTransform)flow.Transform).Transforms;
-        int start = transforms[0] is PointwiseAffineTransform ? 1 : 0;
-        var made0 = ((MaskedAffineAutoregressiveTransform)transforms[start]).AutoregressiveNet;
-        int d = made0.Features, h = (int)made0.MaskedLayers.First().Weight.shape[0], c = (int)made0.ContextLayer!.weight!.shape[1];
-        int hiddenBlocks = made0.Blocks.Count;
-
-        var scale = Enumerable.Repeat(1f, d).ToArray();
-        var shift = new float[d];
-        double logConst = -0.5 * d * Math.Log(2 * Math.PI);
-        if (start == 1)
-        {
-            var z = (PointwiseAffineTransform)transforms[0];
-            using var sc = z.Scale.cpu().to(ScalarType.Float32).expand(d).contiguous();
-            using var sh = z.Shift.cpu().to(ScalarType.Float32).expand(d).contiguous();
-            scale = sc.data<float>().ToArray();
-            shift = sh.data<float>().ToArray();
-            logConst += scale.Sum(v => Math.Log(Math.Abs(v)));
-        }
-
         var layers = new List<Layer>();
         long covered = 0;
-        for (int i = start; i < transforms.Count; i += 2)
+        foreach (var (made, perm) in layout.Layers)
         {
-            var made = ((MaskedAffineAutoregressiveTransform)transforms[i]).AutoregressiveNet;
             var masked = made.MaskedLayers.ToList();
-            var perm = ((RandomPermutation)transforms[i + 1]).Permutation;
             layers.Add(new Layer
             {
                 Initial = Bind(masked[0].Weight, masked[0].Bias, ref covered),
                 Context = Bind(made.ContextLayer!.weight!, made.ContextLayer.bias!, ref covered),
-                Hidden = masked.Skip(1).Take(hiddenBlocks).Select(l => Bind(l.Weight, l.Bias, ref covered)).ToArray(),
+                Hidden = masked.Skip(1).Take(layout.Blocks).Select(l => Bind(l.Weight, l.Bias, ref covered)).ToArray(),
                 Final = Bind(masked[^1].Weight, masked[^1].Bias, ref covered),
-                Perm = perm.cpu().data<long>().ToArray().Select(v => (int)v).ToArray(),
+                Perm = perm,
             });
         }
         long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
@@ -103,39 +83,8 @@ internal sealed unsafe class MafKernel : IDisposable
             reason = $"the kernel covers {covered} of {trainable} trainable parameters";
             return null;
         }
-        return new MafKernel(d, h, c, layers.ToArray(), hiddenBlocks, scale, shift, (float)logConst);
-    }
-
-    private static string Check(ConditionalDensityEstimator estimator, out Flow? flow)
-    {
-        flow = null;
-        if (!VectorMath.Supported) return "the CPU lacks AVX2/FMA";
-        if (!TorchNative.Available) return TorchNative.MissingReason!;
-        if (estimator is not FlowEstimator fe) return "the estimator is not a flow";
-        if (estimator.Device.type != TorchSharp.DeviceType.CPU) return "the estimator is not on the CPU";
-        if (fe.Net.Distribution is not StandardNormal) return "the base distribution is not a standard normal";
-        if (fe.Net.EmbeddingNet.parameters().Any(p => p.requires_grad)) return "the embedding net has trainable parameters";
-        if (fe.Net.Transform is not CompositeTransform composite) return "the transform is not composite";
-        var ts = composite.Transforms;
-        int start = ts.Count > 0 && ts[0] is PointwiseAffineTransform ? 1 : 0;
-        if (ts.Count == start || (ts.Count - start) % 2 != 0) return "the transforms are not [z-score] + pairs of MADE layer and permutation";
-        int? d = null, h = null, c = null, blocks = null;
-        for (int i = start; i < ts.Count; i += 2)
-        {
-            if (ts[i] is not MaskedAffineAutoregressiveTransform maf || ts[i + 1] is not RandomPermutation) return "a transform is not a MAF layer followed by a permutation";
-            var made = maf.AutoregressiveNet;
-            if (!made.ActivationIsTanh) return "the MADE activation is not tanh";
-            if (made.ContextLayer is null) return "the MADE has no context";
-            if (made.Blocks.Any(b => b.DropoutProbability > 0)) return "the MADE uses dropout";
-            int hh = (int)made.MaskedLayers.First().Weight.shape[0], cc = (int)made.ContextLayer.weight!.shape[1];
-            if ((d ?? made.Features) != made.Features || (h ?? hh) != hh || (c ?? cc) != cc || (blocks ?? made.Blocks.Count) != made.Blocks.Count)
-                return "the MADE layers differ in shape";
-            (d, h, c, blocks) = (made.Features, hh, cc, made.Blocks.Count);
-        }
-        foreach (var p in estimator.parameters())
-            if (p.dtype != ScalarType.Float32) return "a parameter is not float32";
-        flow = fe.Net;
-        return "";
+        double logConst = -0.5 * layout.D * Math.Log(2 * Math.PI) + layout.LogScaleSum;
+        return new MafKernel(layout.D, layout.H, layout.C, layers.ToArray(), layout.Blocks, layout.Scale, layout.Shift, (float)logConst);
     }
 
     private static Affine Bind(TorchSharp.Modules.Parameter w, TorchSharp.Modules.Parameter b, ref long covered)
@@ -177,6 +126,7 @@ internal sealed unsafe class MafKernel : IDisposable
     /// </summary>
     public Tensor LogProb(Tensor theta, Tensor context)
     {
+        using var threads = TorchNative.SingleThreadedMkl();
         int n = (int)theta.shape[0], d = _d, h = _h, p = 2 * _d;
         if (theta.dim() != 2 || theta.shape[1] != d) throw new ArgumentException($"theta must have shape (B, {d}); got ({string.Join(", ", theta.shape)}).", nameof(theta));
         if (context.dim() != 2 || context.shape[0] != n || context.shape[1] != _c)
@@ -247,6 +197,7 @@ internal sealed unsafe class MafKernel : IDisposable
     /// </summary>
     public void Backward(Tensor coefficients)
     {
+        using var threads = TorchNative.SingleThreadedMkl();
         int n = _rows, d = _d, h = _h, p = 2 * _d;
         if (coefficients.numel() != n) throw new ArgumentException($"coefficients must have {n} entries; got {coefficients.numel()}.", nameof(coefficients));
         using var cf = coefficients.to(ScalarType.Float32).contiguous();

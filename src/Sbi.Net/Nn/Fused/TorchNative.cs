@@ -16,6 +16,7 @@ internal static unsafe class TorchNative
     private static bool _probed;
     private static delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> _sgemm;
     private static delegate* unmanaged<IntPtr, IntPtr> _tensorData;
+    private static delegate* unmanaged<int, int> _mklSetThreadsLocal;
 
     /// <summary>Why the native entry points are unavailable (null when they are).</summary>
     public static string? MissingReason { get; private set; }
@@ -44,6 +45,7 @@ internal static unsafe class TorchNative
             if (sharp == IntPtr.Zero) { MissingReason = "libLibTorchSharp.so exports no THSTensor_data"; return; }
             _sgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void>)torchCpu;
             _tensorData = (delegate* unmanaged<IntPtr, IntPtr>)sharp;
+            _mklSetThreadsLocal = (delegate* unmanaged<int, int>)Export("libtorch_cpu.so", "MKL_Set_Num_Threads_Local");
         }
     }
 
@@ -60,6 +62,22 @@ internal static unsafe class TorchNative
         catch (IOException) { }
         if (!NativeLibrary.TryLoad(path ?? library, out var handle)) return IntPtr.Zero;
         return NativeLibrary.TryGetExport(handle, symbol, out var address) ? address : IntPtr.Zero;
+    }
+
+    /// <summary>
+    /// Runs MKL single-threaded on this thread until disposed. The kernels' GEMMs are a few hundred kFLOP each: with
+    /// <c>torch.set_num_threads(2)</c> MKL would split them and lose more to synchronisation than it gains.
+    /// </summary>
+    public static SingleThreaded SingleThreadedMkl() => new(_mklSetThreadsLocal is null ? -1 : _mklSetThreadsLocal(1));
+
+    /// <summary>Restores MKL's previous thread-local setting.</summary>
+    public readonly struct SingleThreaded(int previous) : IDisposable
+    {
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            if (previous >= 0 && _mklSetThreadsLocal is not null) _mklSetThreadsLocal(previous);
+        }
     }
 
     /// <summary>The data pointer of a contiguous float32 CPU tensor (storage offset included).</summary>
