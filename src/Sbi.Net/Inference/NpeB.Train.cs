@@ -16,12 +16,12 @@ public sealed partial class NpeB
     private double _valLoss = double.PositiveInfinity, _bestValLoss = double.PositiveInfinity;
     private int _epochsSinceImprovement;
     private Dictionary<string, Tensor>? _bestSnapshot;
-    private Sbi.Nn.Fused.MafKernel? _fused;
+    private Sbi.Nn.Fused.IFusedTrainingKernel? _fused;
 
     /// <summary>
-    /// Train sbi's MAF on the CPU through the hand-fused kernel (<c>Sbi.Nn.Fused.MafKernel</c>) instead of autograd
-    /// (default true). Same maths, float rounding of order 1e-7 apart; other estimators, devices and configurations
-    /// always use autograd.
+    /// Train on the CPU through a hand-fused kernel (<c>Sbi.Nn.Fused</c>) where one exists for the estimator, instead
+    /// of autograd (default true). Same maths, float rounding of order 1e-7 apart; other estimators, devices and
+    /// configurations always use autograd.
     /// </summary>
     public bool UseFusedCpuKernels { get; set; } = true;
 
@@ -175,7 +175,7 @@ public sealed partial class NpeB
         _fused?.Dispose();
         _fused = null;
         if (!UseFusedCpuKernels) { TrainingBackend = "autograd (fused kernels disabled)"; return; }
-        _fused = Sbi.Nn.Fused.MafKernel.TryCreate(_network!, out var reason);
+        _fused = Sbi.Nn.Fused.FusedTrainingKernels.TryCreate(_network!, out var reason);
         if (_fused is null) { TrainingBackend = $"autograd ({reason})"; return; }
         using (no_grad())
             foreach (var l in _network!.modules().OfType<Sbi.Nn.MaskedLinear>()) l.Weight.mul_(l.Mask);

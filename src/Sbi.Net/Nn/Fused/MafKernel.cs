@@ -17,7 +17,7 @@ namespace Sbi.Nn.Fused;
 /// masked by the optimiser, exactly as in the autograd training path.
 /// </para>
 /// </summary>
-internal sealed unsafe class MafKernel : IDisposable
+internal sealed unsafe class MafKernel : IFusedTrainingKernel
 {
     private sealed class Affine
     {

@@ -1,0 +1,26 @@
+using Sbi.Estimators;
+using static TorchSharp.torch;
+
+namespace Sbi.Nn.Fused;
+
+/// <summary>
+/// A hand-fused CPU forward/backward pass of one estimator family for training: log q for a batch, then the
+/// gradients of L = Σ_i c_i log q_i written into the parameters' gradient buffers. Losses that are functions of the
+/// log-probs only (round 0, NPE-B, calibration kernels) get c from autograd on a leaf.
+/// </summary>
+internal interface IFusedTrainingKernel : IDisposable
+{
+    /// <summary>log q(θ_i | context_i) for θ (B, D) and the embedded context (B, C); keeps what <see cref="Backward"/> needs.</summary>
+    Tensor LogProb(Tensor theta, Tensor context);
+
+    /// <summary>Overwrites every parameter's gradient with ∂(Σ_i c_i log q_i)/∂w for the batch of the last <see cref="LogProb"/>.</summary>
+    void Backward(Tensor coefficients);
+}
+
+/// <summary>Picks the fused training kernel for an estimator, if one applies.</summary>
+internal static class FusedTrainingKernels
+{
+    /// <summary>A kernel bound to the estimator's parameters and gradient buffers, or null with the reason.</summary>
+    public static IFusedTrainingKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
+        => MafKernel.TryCreate(estimator, out reason);
+}
