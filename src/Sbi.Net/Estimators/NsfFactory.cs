@@ -26,7 +26,7 @@ public static class NsfFactory
         Func<int, int, nn.Module<Tensor, Tensor?, Tensor>> conditioner = d == 1
             ? (_, outFeatures) => new ContextSplineMap(outFeatures, h, c, config.HiddenLayersSplineContext)
             : (inFeatures, outFeatures) => new ResidualNet(inFeatures, outFeatures, h, c, config.NumBlocks,
-                t => nn.functional.relu(t), config.DropoutProbability);
+                t => nn.functional.relu(t), config.DropoutProbability) { ActivationIsRelu = true };
         for (int i = 0; i < config.NumTransforms; i++)
         {
             transforms.Add(new PiecewiseRationalQuadraticCouplingTransform(CouplingMask(d, i), conditioner, h,

@@ -37,6 +37,12 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor?, Tensor>
         }
     }
 
+    /// <summary>The two linear layers (the fused NSF kernel reads their weights).</summary>
+    internal (Linear First, Linear Second) LinearLayers => (linear_layers[0], linear_layers[1]);
+
+    /// <summary>Dropout probability between the two linear layers (0: none).</summary>
+    internal double DropoutProbability => _dropout;
+
     /// <summary>The context layer (null without context), for nets that evaluate the gates of all their blocks at once.</summary>
     internal Linear? ContextLayer => context_layer;
 

@@ -31,6 +31,12 @@ public sealed class ResidualNet : nn.Module<Tensor, Tensor?, Tensor>
         register_module("final_layer", final_layer);
     }
 
+    /// <summary>True when built with ReLU by <c>NsfFactory</c> (sbi's NSF), which the fused CPU kernel implements.</summary>
+    internal bool ActivationIsRelu { get; init; }
+
+    /// <summary>The initial, block and final layers (the fused NSF kernel reads their weights).</summary>
+    internal (Linear Initial, IReadOnlyList<ResidualBlock> Blocks, Linear Final) Layers => (initial_layer, blocks.ToList(), final_layer);
+
     /// <summary>Hidden width (nflows scales the spline widths/heights by its square root).</summary>
     public int HiddenFeatures { get; }
 

@@ -64,6 +64,10 @@ public sealed class LULinear : Transform
         _constants.To(dtype, device);
     }
 
+    /// <summary>The parameters: bias, strictly-lower and strictly-upper entries (row-major) and the unconstrained diagonal.</summary>
+    internal (Parameter Bias, Parameter Lower, Parameter Upper, Parameter Diag) Parameters
+        => (bias, lower_entries, upper_entries, unconstrained_upper_diag);
+
     /// <summary>Number of features D.</summary>
     public int Features { get; }
 

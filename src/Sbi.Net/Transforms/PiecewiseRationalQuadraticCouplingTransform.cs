@@ -54,6 +54,14 @@ public sealed class PiecewiseRationalQuadraticCouplingTransform : Transform
     /// <summary>Number of features D.</summary>
     public int Features { get; }
 
+    /// <summary>Spline settings: tail bound B, width/height divisor, minimal bin width, height and derivative.</summary>
+    internal (double TailBound, double Divisor, double MinBinWidth, double MinBinHeight, double MinDerivative) SplineSettings
+        => (_tailBound, _divisor, _minBinWidth, _minBinHeight, _minDerivative);
+
+    /// <summary>Identity and transformed feature indices (ascending).</summary>
+    internal (long[] Identity, long[] Transformed) FeatureSplit
+        => (identity_features.cpu().data<long>().ToArray(), transform_features.cpu().data<long>().ToArray());
+
     /// <summary>Number of spline bins K.</summary>
     public int NumBins => _numBins;
 

@@ -22,5 +22,12 @@ internal static class FusedTrainingKernels
 {
     /// <summary>A kernel bound to the estimator's parameters and gradient buffers, or null with the reason.</summary>
     public static IFusedTrainingKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
-        => MafKernel.TryCreate(estimator, out reason);
+    {
+        var maf = MafKernel.TryCreate(estimator, out var mafReason);
+        if (maf is not null) { reason = ""; return maf; }
+        var nsf = NsfKernel.TryCreate(estimator, out var nsfReason);
+        if (nsf is not null) { reason = ""; return nsf; }
+        reason = $"not MAF: {mafReason}; not NSF: {nsfReason}";
+        return null;
+    }
 }

@@ -86,4 +86,61 @@ internal static unsafe class VectorMath
     /// <summary>The logistic sigmoid, softplus's derivative.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
+    /// <summary>y = max(x, 0).</summary>
+    public static void Relu(float* x, float* y, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(y + i, Avx.Max(Avx.LoadVector256(x + i), Vector256<float>.Zero));
+        for (; i < n; i++) y[i] = x[i] > 0f ? x[i] : 0f;
+    }
+
+    /// <summary>g ← g where r &gt; 0, else 0: the gradient through r = relu(·) given its output.</summary>
+    public static void ReluBackward(float* g, float* r, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var mask = Avx.Compare(Avx.LoadVector256(r + i), Vector256<float>.Zero, FloatComparisonMode.OrderedGreaterThanNonSignaling);
+            Avx.Store(g + i, Avx.And(Avx.LoadVector256(g + i), mask));
+        }
+        for (; i < n; i++) if (!(r[i] > 0f)) g[i] = 0f;
+    }
+
+    /// <summary>y = sigmoid(x) = ½ + ½ tanh(x/2), through the vector tanh.</summary>
+    public static void Sigmoid(float* x, float* y, int n)
+    {
+        int i = 0;
+        var half = Vector256.Create(0.5f);
+        for (; i + 8 <= n; i += 8) Avx.Store(y + i, Fma.MultiplyAdd(half, Tanh8(Avx.Multiply(half, Avx.LoadVector256(x + i))), half));
+        for (; i < n; i++) y[i] = 0.5f + 0.5f * TanhScalar(0.5f * x[i]);
+    }
+
+    /// <summary>z = x ⊙ y.</summary>
+    public static void Multiply(float* x, float* y, float* z, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(z + i, Avx.Multiply(Avx.LoadVector256(x + i), Avx.LoadVector256(y + i)));
+        for (; i < n; i++) z[i] = x[i] * y[i];
+    }
+
+    /// <summary>z = a + x ⊙ y.</summary>
+    public static void MultiplyAdd(float* a, float* x, float* y, float* z, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(z + i, Fma.MultiplyAdd(Avx.LoadVector256(x + i), Avx.LoadVector256(y + i), Avx.LoadVector256(a + i)));
+        for (; i < n; i++) z[i] = a[i] + x[i] * y[i];
+    }
+
+    /// <summary>g ← g ⊙ s ⊙ (1 − s): the gradient through s = sigmoid(·) given its output.</summary>
+    public static void SigmoidBackward(float* g, float* s, int n)
+    {
+        int i = 0;
+        var one = Vector256.Create(1f);
+        for (; i + 8 <= n; i += 8)
+        {
+            var sv = Avx.LoadVector256(s + i);
+            Avx.Store(g + i, Avx.Multiply(Avx.LoadVector256(g + i), Avx.Multiply(sv, Avx.Subtract(one, sv))));
+        }
+        for (; i < n; i++) g[i] *= s[i] * (1f - s[i]);
+    }
 }
