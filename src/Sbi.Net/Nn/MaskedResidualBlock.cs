@@ -43,6 +43,12 @@ public sealed class MaskedResidualBlock : nn.Module
         }
     }
 
+    /// <summary>The context layer (null without context).</summary>
+    internal Linear? ContextLayer => context_layer;
+
+    /// <summary>Dropout probability (0: none).</summary>
+    internal double DropoutProbability => _dropout;
+
     /// <summary>Output degrees (those of the second masked layer).</summary>
     public Tensor Degrees => linear_layers[1].Degrees;
 

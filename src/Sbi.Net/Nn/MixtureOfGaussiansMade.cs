@@ -52,6 +52,15 @@ public sealed class MixtureOfGaussiansMade : nn.Module
         if (customInitialization) Initialize();
     }
 
+    /// <summary>The context layer (null without context).</summary>
+    internal Linear? ContextLayer => context_layer;
+
+    /// <summary>The residual blocks.</summary>
+    internal IReadOnlyList<MaskedResidualBlock> Blocks => blocks.ToList();
+
+    /// <summary>The initial and final masked layers.</summary>
+    internal (MaskedLinear Initial, MaskedLinear Final) OuterLayers => (initial_layer, final_layer);
+
     /// <summary>Number of autoregressive features F.</summary>
     public int Features { get; }
 

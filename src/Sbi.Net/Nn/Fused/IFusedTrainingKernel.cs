@@ -27,7 +27,9 @@ internal static class FusedTrainingKernels
         if (maf is not null) { reason = ""; return maf; }
         var nsf = NsfKernel.TryCreate(estimator, out var nsfReason);
         if (nsf is not null) { reason = ""; return nsf; }
-        reason = $"not MAF: {mafReason}; not NSF: {nsfReason}";
+        var made = MadeMogKernel.TryCreate(estimator, out var madeReason);
+        if (made is not null) { reason = ""; return made; }
+        reason = $"not MAF: {mafReason}; not NSF: {nsfReason}; not MADE: {madeReason}";
         return null;
     }
 }

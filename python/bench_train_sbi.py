@@ -1,0 +1,43 @@
+"""Python sbi's side of `sbi-net bench train`: the same Gaussian linear task, timed the same way.
+
+Prior N(0, I_D), x = theta + 0.1 eps, `--sims` simulations, seed, one round, sbi defaults for the estimator,
+optionally capped at `--max-epochs` (sbi runs max + 1 epochs, as Sbi.Net does). Prints epochs, training seconds and
+seconds per epoch. Run with the reference sbi on PYTHONPATH and OpenBLAS first on LD_LIBRARY_PATH:
+    python3 python/bench_train_sbi.py --estimator made --max-epochs 15 --threads 1
+"""
+import argparse
+import time
+
+import torch
+from sbi.inference import NPE_B
+from torch.distributions import MultivariateNormal
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--estimator", default="maf")
+    ap.add_argument("--sims", type=int, default=10_000)
+    ap.add_argument("--dim", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--max-epochs", type=int, default=2**31 - 1)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    prior = MultivariateNormal(torch.zeros(a.dim), torch.eye(a.dim))
+    theta = prior.sample((a.sims,))
+    x = theta + 0.1 * torch.randn_like(theta)
+    trainer = NPE_B(prior=prior, density_estimator=a.estimator, show_progress_bars=False)
+    clock = time.perf_counter()
+    trainer.append_simulations(theta, x).train(max_num_epochs=a.max_epochs)
+    seconds = time.perf_counter() - clock
+    epochs = trainer.summary["epochs_trained"][-1]
+    print(f"sbi bench train: estimator {a.estimator}, D={a.dim}, {a.sims} simulations, seed {a.seed}, {a.threads} thread(s)")
+    print(f"epochs              {epochs}")
+    print(f"training seconds    {seconds:.2f}")
+    print(f"seconds per epoch   {seconds / epochs:.4f}")
+    print(f"best validation     {trainer.summary['best_validation_loss'][-1]:.5f}")
+
+
+if __name__ == "__main__":
+    main()

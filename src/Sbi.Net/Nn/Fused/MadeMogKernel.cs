@@ -1,0 +1,277 @@
+using System.Runtime.InteropServices;
+using Sbi.Estimators;
+using Sbi.Transforms;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Sbi.Nn.Fused;
+
+/// <summary>
+/// A hand-fused CPU forward and backward pass of sbi's <c>made</c> estimator for training: θ z-scoring, then the
+/// mixture-of-Gaussians MADE over [dummy 0, θ] (ReLU residual masked blocks, each with its own context layer) and the
+/// per-feature mixture log-density. GEMMs through MKL, the mixture terms per element in double precision, gradients
+/// straight into the optimiser's flat buffer. Masked weights must be zero (pre-masked) and their gradients are
+/// masked by the optimiser, as in the autograd path.
+/// </summary>
+internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
+{
+    private sealed class Affine
+    {
+        public float* W, B, GW, GB;
+    }
+
+    private readonly int _d, _f, _h, _c, _k, _nb, _out;
+    private readonly Affine _initial, _context, _final;
+    private readonly (Affine Context, Affine First, Affine Second)[] _blocks;
+    private readonly float[] _scale, _shift;
+    private readonly double _logScaleSum, _eps;
+
+    private int _capacity, _rows;
+    private float* _block;
+    private float* _u, _ctx, _p, _gP, _gH, _gT, _gA;
+    private float*[] _hs = null!, _a = null!, _r = null!;
+
+    private MadeMogKernel(MadeMogDistribution dist, int c, float[] scale, float[] shift, ref long covered)
+    {
+        var made = dist.Made;
+        _d = dist.Features; _f = made.Features; _h = made.HiddenFeatures; _c = c; _k = made.NumComponents;
+        _eps = made.Epsilon;
+        var blocks = made.Blocks;
+        _nb = blocks.Count;
+        var (initial, final) = made.OuterLayers;
+        _initial = Bind(initial.Weight, initial.Bias, ref covered);
+        _context = Bind(made.ContextLayer!.weight!, made.ContextLayer.bias!, ref covered);
+        _blocks = new (Affine, Affine, Affine)[_nb];
+        for (int i = 0; i < _nb; i++)
+        {
+            var b = blocks[i];
+            _blocks[i] = (Bind(b.ContextLayer!.weight!, b.ContextLayer.bias!, ref covered),
+                          Bind(b.LinearLayers[0].Weight, b.LinearLayers[0].Bias, ref covered),
+                          Bind(b.LinearLayers[1].Weight, b.LinearLayers[1].Bias, ref covered));
+        }
+        _final = Bind(final.Weight, final.Bias, ref covered);
+        _out = _f * _k * 3;
+        _scale = scale; _shift = shift;
+        _logScaleSum = scale.Sum(v => Math.Log(Math.Abs(v)));
+    }
+
+    /// <summary>Binds a kernel to a <c>made</c> estimator whose trainable parameters have gradient buffers, or returns null with the reason.</summary>
+    public static MadeMogKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
+    {
+        reason = "";
+        if (!VectorMath.Supported) { reason = "the CPU lacks AVX2/FMA"; return null; }
+        if (!TorchNative.Available) { reason = TorchNative.MissingReason!; return null; }
+        if (estimator is not FlowEstimator fe) { reason = "the estimator is not a flow"; return null; }
+        if (fe.Net.Distribution is not MadeMogDistribution dist) { reason = "the base distribution is not a MADE mixture of Gaussians"; return null; }
+        if (fe.Net.EmbeddingNet.parameters().Any(p => p.requires_grad)) { reason = "the embedding net has trainable parameters"; return null; }
+        if (fe.Net.Transform is not CompositeTransform composite || composite.Transforms.Count > 1
+            || composite.Transforms.Count == 1 && composite.Transforms[0] is not PointwiseAffineTransform)
+        { reason = "the transform is not sbi's optional z-scoring"; return null; }
+        var made = dist.Made;
+        if (made.ContextLayer is null || made.Blocks.Any(b => b.ContextLayer is null)) { reason = "the MADE has no context"; return null; }
+        if (made.Blocks.Any(b => b.DropoutProbability > 0)) { reason = "the MADE uses dropout"; return null; }
+        foreach (var p in estimator.parameters().Concat(estimator.buffers()))
+        {
+            if (p.device_type != TorchSharp.DeviceType.CPU) { reason = "the estimator is not on the CPU"; return null; }
+            if (p.is_floating_point() && p.dtype != ScalarType.Float32) { reason = "a parameter is not float32"; return null; }
+        }
+        using var scope = NewDisposeScope();
+        int d = dist.Features;
+        var scale = Enumerable.Repeat(1f, d).ToArray();
+        var shift = new float[d];
+        if (composite.Transforms.Count == 1)
+        {
+            var z = (PointwiseAffineTransform)composite.Transforms[0];
+            scale = z.Scale.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
+            shift = z.Shift.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
+        }
+        long covered = 0;
+        var kernel = new MadeMogKernel(dist, (int)made.ContextLayer.weight!.shape[1], scale, shift, ref covered);
+        long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        if (covered != trainable)
+        {
+            kernel.Dispose();
+            reason = $"the kernel covers {covered} of {trainable} trainable parameters";
+            return null;
+        }
+        return kernel;
+    }
+
+    private static Affine Bind(Parameter w, Parameter b, ref long covered)
+    {
+        using var gw = w.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
+        using var gb = b.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
+        covered += w.numel() + b.numel();
+        return new Affine { W = TorchNative.Data(w), B = TorchNative.Data(b), GW = TorchNative.Data(gw), GB = TorchNative.Data(gb) };
+    }
+
+    private void Ensure(int rows)
+    {
+        if (rows <= _capacity) return;
+        if (_block is not null) NativeMemory.AlignedFree(_block);
+        int h = _h;
+        long per = _f + _c + 2L * _out + (_nb + 1L) * h + 2L * _nb * h + 3L * h + 1;
+        _block = (float*)NativeMemory.AlignedAlloc((nuint)(per * rows * sizeof(float)), 64);
+        _capacity = rows;
+        float* cur = _block;
+        float* Take(int cols) { var r = cur; cur += (long)cols * rows; return r; }
+        _u = Take(_f); _ctx = Take(_c); _p = Take(_out); _gP = Take(_out);
+        _hs = new float*[_nb + 1]; _a = new float*[_nb]; _r = new float*[_nb];
+        for (int b = 0; b <= _nb; b++) _hs[b] = Take(h);
+        for (int b = 0; b < _nb; b++) { _a[b] = Take(h); _r[b] = Take(h); }
+        _gH = Take(h); _gT = Take(h); _gA = Take(h);
+    }
+
+    /// <inheritdoc/>
+    public Tensor LogProb(Tensor theta, Tensor context)
+    {
+        int n = (int)theta.shape[0], d = _d, f = _f, h = _h, c = _c;
+        if (theta.dim() != 2 || theta.shape[1] != d) throw new ArgumentException($"theta must have shape (B, {d}); got ({string.Join(", ", theta.shape)}).", nameof(theta));
+        if (context.dim() != 2 || context.shape[0] != n || context.shape[1] != c)
+            throw new ArgumentException($"context must have shape ({n}, {c}); got ({string.Join(", ", context.shape)}).", nameof(context));
+        using var threads = TorchNative.SingleThreadedMkl();
+        Ensure(n);
+        _rows = n;
+        using (var th = theta.contiguous())
+        using (var cx = context.contiguous())
+        {
+            float* src = TorchNative.Data(th);
+            for (int i = 0; i < n; i++)
+            {
+                _u[i * f] = 0f; // the dummy coordinate
+                for (int j = 0; j < d; j++) _u[i * f + 1 + j] = src[i * d + j] * _scale[j] + _shift[j];
+            }
+            Buffer.MemoryCopy(TorchNative.Data(cx), _ctx, (long)n * c * 4, (long)n * c * 4);
+        }
+        // h0 = (W0 ⊙ M0) u + b0 + W_c c + b_c (no activation on the context term)
+        float* hcur = _hs[0];
+        VectorMath.FillRows(hcur, _initial.B, null, n, h);
+        TorchNative.Gemm(false, true, n, h, f, 1f, _u, f, _initial.W, f, 1f, hcur, h);
+        TorchNative.Gemm(false, true, n, h, c, 1f, _ctx, c, _context.W, c, 1f, hcur, h);
+        for (int i = 0; i < n; i++) VectorMath.Add(hcur + (long)i * h, _context.B, hcur + (long)i * h, h);
+        for (int b = 0; b < _nb; b++)
+        {
+            var (ctxL, first, second) = _blocks[b];
+            float* a = _a[b], r = _r[b], next = _hs[b + 1];
+            VectorMath.Relu(hcur, a, n * h);
+            VectorMath.FillRows(r, first.B, null, n, h);
+            TorchNative.Gemm(false, true, n, h, h, 1f, a, h, first.W, h, 1f, r, h);
+            TorchNative.Gemm(false, true, n, h, c, 1f, _ctx, c, ctxL.W, c, 1f, r, h);
+            for (int i = 0; i < n; i++) VectorMath.Add(r + (long)i * h, ctxL.B, r + (long)i * h, h);
+            VectorMath.Relu(r, r, n * h);
+            VectorMath.FillRows(next, second.B, hcur, n, h);   // h + b1, then + W1 r
+            TorchNative.Gemm(false, true, n, h, h, 1f, r, h, second.W, h, 1f, next, h);
+            hcur = next;
+        }
+        VectorMath.FillRows(_p, _final.B, null, n, _out);
+        TorchNative.Gemm(false, true, n, _out, h, 1f, hcur, h, _final.W, h, 1f, _p, _out);
+
+        var result = new float[n];
+        Span<double> terms = stackalloc double[_k];
+        for (int i = 0; i < n; i++)
+        {
+            double lp = _logScaleSum;
+            for (int j = 1; j < f; j++) lp += Mixture(_p + (long)i * _out + (long)j * _k * 3, _u[i * f + j], terms);
+            result[i] = (float)lp;
+        }
+        return tensor(result);
+    }
+
+    private static readonly double Log2Pi = Math.Log(2 * Math.PI);
+
+    private static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
+
+    /// <summary>logsumexp_k [log_softmax(l)_k − ½(log 2π + 2 log σ_k + ((z − μ_k)/σ_k)²)], the terms left in <paramref name="terms"/>.</summary>
+    private double Mixture(float* q, float z, Span<double> terms)
+    {
+        double lmax = double.NegativeInfinity;
+        for (int k = 0; k < _k; k++) lmax = Math.Max(lmax, q[3 * k]);
+        double lsum = 0;
+        for (int k = 0; k < _k; k++) lsum += Math.Exp(q[3 * k] - lmax);
+        double logNorm = lmax + Math.Log(lsum);
+        double tmax = double.NegativeInfinity;
+        for (int k = 0; k < _k; k++)
+        {
+            double sigma = Softplus(q[3 * k + 2]) + _eps, e = (z - q[3 * k + 1]) / sigma;
+            terms[k] = q[3 * k] - logNorm - 0.5 * (Log2Pi + 2 * Math.Log(sigma) + e * e);
+            tmax = Math.Max(tmax, terms[k]);
+        }
+        double tsum = 0;
+        for (int k = 0; k < _k; k++) tsum += Math.Exp(terms[k] - tmax);
+        return tmax + Math.Log(tsum);
+    }
+
+    /// <inheritdoc/>
+    public void Backward(Tensor coefficients)
+    {
+        int n = _rows, f = _f, h = _h, c = _c;
+        if (coefficients.numel() != n) throw new ArgumentException($"coefficients must have {n} entries; got {coefficients.numel()}.", nameof(coefficients));
+        using var threads = TorchNative.SingleThreadedMkl();
+        using var cf = coefficients.to(ScalarType.Float32).contiguous();
+        float* coef = TorchNative.Data(cf);
+        // Mixture terms: with responsibilities ρ = softmax(terms) and π = softmax(logits),
+        // ∂/∂l_k = ρ_k − π_k, ∂/∂μ_k = ρ_k (z − μ_k)/σ_k², ∂/∂σ_k = ρ_k ((z − μ_k)²/σ_k³ − 1/σ_k), σ = softplus(u) + ε.
+        Span<double> terms = stackalloc double[_k];
+        for (int i = 0; i < n; i++)
+        {
+            new Span<float>(_gP + (long)i * _out, _k * 3).Clear(); // the dummy feature's outputs get no gradient
+            for (int j = 1; j < f; j++)
+            {
+                float* q = _p + (long)i * _out + (long)j * _k * 3;
+                float* g = _gP + (long)i * _out + (long)j * _k * 3;
+                double z = _u[i * f + j], lp = Mixture(q, (float)z, terms);
+                double lmax = double.NegativeInfinity;
+                for (int k = 0; k < _k; k++) lmax = Math.Max(lmax, q[3 * k]);
+                double lsum = 0;
+                for (int k = 0; k < _k; k++) lsum += Math.Exp(q[3 * k] - lmax);
+                for (int k = 0; k < _k; k++)
+                {
+                    double rho = Math.Exp(terms[k] - lp), pi = Math.Exp(q[3 * k] - lmax) / lsum;
+                    double u = q[3 * k + 2], sigma = Softplus(u) + _eps, diff = z - q[3 * k + 1];
+                    g[3 * k] = (float)(coef[i] * (rho - pi));
+                    g[3 * k + 1] = (float)(coef[i] * rho * diff / (sigma * sigma));
+                    g[3 * k + 2] = (float)(coef[i] * rho * (diff * diff / (sigma * sigma * sigma) - 1 / sigma) / (1 + Math.Exp(-u)));
+                }
+            }
+        }
+        float* top = _hs[_nb];
+        TorchNative.Gemm(true, false, _out, h, n, 1f, _gP, _out, top, h, 0f, _final.GW, h);
+        ColumnSums(_gP, n, _out, _final.GB);
+        TorchNative.Gemm(false, false, n, h, _out, 1f, _gP, _out, _final.W, h, 0f, _gH, h);
+        for (int b = _nb - 1; b >= 0; b--)
+        {
+            var (ctxL, first, second) = _blocks[b];
+            float* a = _a[b], r = _r[b];
+            // h' = h + W1 r + b1, r = relu(W0 a + b0 + W_c c + b_c), a = relu(h)
+            TorchNative.Gemm(true, false, h, h, n, 1f, _gH, h, r, h, 0f, second.GW, h);
+            ColumnSums(_gH, n, h, second.GB);
+            TorchNative.Gemm(false, false, n, h, h, 1f, _gH, h, second.W, h, 0f, _gT, h);
+            VectorMath.ReluBackward(_gT, r, n * h);
+            TorchNative.Gemm(true, false, h, h, n, 1f, _gT, h, a, h, 0f, first.GW, h);
+            ColumnSums(_gT, n, h, first.GB);
+            TorchNative.Gemm(true, false, h, c, n, 1f, _gT, h, _ctx, c, 0f, ctxL.GW, c);
+            ColumnSums(_gT, n, h, ctxL.GB);
+            TorchNative.Gemm(false, false, n, h, h, 1f, _gT, h, first.W, h, 0f, _gA, h);
+            VectorMath.ReluBackward(_gA, a, n * h);
+            VectorMath.Add(_gH, _gA, _gH, n * h);
+        }
+        TorchNative.Gemm(true, false, h, f, n, 1f, _gH, h, _u, f, 0f, _initial.GW, f);
+        ColumnSums(_gH, n, h, _initial.GB);
+        TorchNative.Gemm(true, false, h, c, n, 1f, _gH, h, _ctx, c, 0f, _context.GW, c);
+        ColumnSums(_gH, n, h, _context.GB);
+    }
+
+    private static void ColumnSums(float* m, int rows, int cols, float* result)
+    {
+        new Span<float>(result, cols).Clear();
+        for (int i = 0; i < rows; i++) VectorMath.Add(result, m + (long)i * cols, result, cols);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        if (_block is not null) NativeMemory.AlignedFree(_block);
+        _block = null;
+        _capacity = 0;
+    }
+}
