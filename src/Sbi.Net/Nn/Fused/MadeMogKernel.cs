@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sbi.Estimators;
 using Sbi.Transforms;
@@ -29,6 +30,9 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
     private int _capacity, _rows;
     private float* _block;
     private float* _u, _ctx, _p, _gP, _gH, _gT, _gA;
+    // Per row, real feature and component, kept by the forward pass for the backward: responsibility ρ, mixture
+    // weight π, σ and softplus'(u) = sigmoid(u); the backward then needs no transcendental function.
+    private float* _rho, _pi, _sigma, _dsigma;
     private float*[] _hs = null!, _a = null!, _r = null!;
 
     private MadeMogKernel(MadeMogDistribution dist, int c, float[] scale, float[] shift, ref long covered)
@@ -110,7 +114,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         if (rows <= _capacity) return;
         if (_block is not null) NativeMemory.AlignedFree(_block);
         int h = _h;
-        long per = _f + _c + 2L * _out + (_nb + 1L) * h + 2L * _nb * h + 3L * h + 1;
+        long per = _f + _c + 2L * _out + (_nb + 1L) * h + 2L * _nb * h + 3L * h + 1 + 4L * _d * _k;
         _block = (float*)NativeMemory.AlignedAlloc((nuint)(per * rows * sizeof(float)), 64);
         _capacity = rows;
         float* cur = _block;
@@ -120,9 +124,11 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         for (int b = 0; b <= _nb; b++) _hs[b] = Take(h);
         for (int b = 0; b < _nb; b++) { _a[b] = Take(h); _r[b] = Take(h); }
         _gH = Take(h); _gT = Take(h); _gA = Take(h);
+        _rho = Take(_d * _k); _pi = Take(_d * _k); _sigma = Take(_d * _k); _dsigma = Take(_d * _k);
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogProb(Tensor theta, Tensor context)
     {
         int n = (int)theta.shape[0], d = _d, f = _f, h = _h, c = _c;
@@ -167,11 +173,14 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         TorchNative.Gemm(false, true, n, _out, h, 1f, hcur, h, _final.W, h, 1f, _p, _out);
 
         var result = new float[n];
-        Span<double> terms = stackalloc double[_k];
         for (int i = 0; i < n; i++)
         {
             double lp = _logScaleSum;
-            for (int j = 1; j < f; j++) lp += Mixture(_p + (long)i * _out + (long)j * _k * 3, _u[i * f + j], terms);
+            for (int j = 1; j < f; j++)
+            {
+                long o = ((long)i * _d + j - 1) * _k;
+                lp += Mixture(_p + (long)i * _out + (long)j * _k * 3, _u[i * f + j], _rho + o, _pi + o, _sigma + o, _dsigma + o);
+            }
             result[i] = (float)lp;
         }
         return tensor(result);
@@ -179,29 +188,41 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
 
     private static readonly double Log2Pi = Math.Log(2 * Math.PI);
 
-    private static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
-
-    /// <summary>logsumexp_k [log_softmax(l)_k − ½(log 2π + 2 log σ_k + ((z − μ_k)/σ_k)²)], the terms left in <paramref name="terms"/>.</summary>
-    private double Mixture(float* q, float z, Span<double> terms)
+    /// <summary>
+    /// logsumexp_k [log_softmax(l)_k − ½(log 2π + 2 log σ_k + ((z − μ_k)/σ_k)²)] with σ = softplus(u) + ε, storing ρ
+    /// (the softmax of the terms), π, σ and sigmoid(u) per component.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double Mixture(float* q, float z, float* rho, float* pi, float* sigmaOut, float* dsigma)
     {
+        int kk = _k;
+        Span<double> terms = stackalloc double[kk];
         double lmax = double.NegativeInfinity;
-        for (int k = 0; k < _k; k++) lmax = Math.Max(lmax, q[3 * k]);
+        for (int k = 0; k < kk; k++) lmax = Math.Max(lmax, q[3 * k]);
         double lsum = 0;
-        for (int k = 0; k < _k; k++) lsum += Math.Exp(q[3 * k] - lmax);
+        for (int k = 0; k < kk; k++) { double e = Math.Exp(q[3 * k] - lmax); terms[k] = e; lsum += e; }
         double logNorm = lmax + Math.Log(lsum);
         double tmax = double.NegativeInfinity;
-        for (int k = 0; k < _k; k++)
+        for (int k = 0; k < kk; k++)
         {
-            double sigma = Softplus(q[3 * k + 2]) + _eps, e = (z - q[3 * k + 1]) / sigma;
+            pi[k] = (float)(terms[k] / lsum);
+            double u = q[3 * k + 2], ex = Math.Exp(-Math.Abs(u));
+            // softplus(u) = max(u, 0) + log(1 + e^−|u|) (PyTorch: log1p(e^u) below 20, u above; equal to rounding)
+            double sigma = Math.Max(u, 0) + Math.Log(1 + ex) + _eps;
+            sigmaOut[k] = (float)sigma;
+            dsigma[k] = (float)(u >= 0 ? 1 / (1 + ex) : ex / (1 + ex));
+            double e = (z - q[3 * k + 1]) / sigma;
             terms[k] = q[3 * k] - logNorm - 0.5 * (Log2Pi + 2 * Math.Log(sigma) + e * e);
             tmax = Math.Max(tmax, terms[k]);
         }
         double tsum = 0;
-        for (int k = 0; k < _k; k++) tsum += Math.Exp(terms[k] - tmax);
+        for (int k = 0; k < kk; k++) { terms[k] = Math.Exp(terms[k] - tmax); tsum += terms[k]; }
+        for (int k = 0; k < kk; k++) rho[k] = (float)(terms[k] / tsum);
         return tmax + Math.Log(tsum);
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(Tensor coefficients)
     {
         int n = _rows, f = _f, h = _h, c = _c;
@@ -211,7 +232,6 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         float* coef = TorchNative.Data(cf);
         // Mixture terms: with responsibilities ρ = softmax(terms) and π = softmax(logits),
         // ∂/∂l_k = ρ_k − π_k, ∂/∂μ_k = ρ_k (z − μ_k)/σ_k², ∂/∂σ_k = ρ_k ((z − μ_k)²/σ_k³ − 1/σ_k), σ = softplus(u) + ε.
-        Span<double> terms = stackalloc double[_k];
         for (int i = 0; i < n; i++)
         {
             new Span<float>(_gP + (long)i * _out, _k * 3).Clear(); // the dummy feature's outputs get no gradient
@@ -219,18 +239,14 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
             {
                 float* q = _p + (long)i * _out + (long)j * _k * 3;
                 float* g = _gP + (long)i * _out + (long)j * _k * 3;
-                double z = _u[i * f + j], lp = Mixture(q, (float)z, terms);
-                double lmax = double.NegativeInfinity;
-                for (int k = 0; k < _k; k++) lmax = Math.Max(lmax, q[3 * k]);
-                double lsum = 0;
-                for (int k = 0; k < _k; k++) lsum += Math.Exp(q[3 * k] - lmax);
+                long o = ((long)i * _d + j - 1) * _k;
+                double z = _u[i * f + j], ci = coef[i];
                 for (int k = 0; k < _k; k++)
                 {
-                    double rho = Math.Exp(terms[k] - lp), pi = Math.Exp(q[3 * k] - lmax) / lsum;
-                    double u = q[3 * k + 2], sigma = Softplus(u) + _eps, diff = z - q[3 * k + 1];
-                    g[3 * k] = (float)(coef[i] * (rho - pi));
-                    g[3 * k + 1] = (float)(coef[i] * rho * diff / (sigma * sigma));
-                    g[3 * k + 2] = (float)(coef[i] * rho * (diff * diff / (sigma * sigma * sigma) - 1 / sigma) / (1 + Math.Exp(-u)));
+                    double rho = _rho[o + k], sigma = _sigma[o + k], diff = z - q[3 * k + 1], inv = 1 / sigma;
+                    g[3 * k] = (float)(ci * (rho - _pi[o + k]));
+                    g[3 * k + 1] = (float)(ci * rho * diff * inv * inv);
+                    g[3 * k + 2] = (float)(ci * rho * (diff * diff * inv * inv - 1) * inv * _dsigma[o + k]);
                 }
             }
         }
@@ -261,6 +277,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         ColumnSums(_gH, n, h, _context.GB);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ColumnSums(float* m, int rows, int cols, float* result)
     {
         new Span<float>(result, cols).Clear();

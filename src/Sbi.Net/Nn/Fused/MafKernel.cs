@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sbi.Estimators;
 using static TorchSharp.torch;
@@ -124,6 +125,7 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
     /// log q(θ_i | context_i) for a batch (θ (B, D) and the embedded context (B, C), float32 CPU), keeping what the
     /// following <see cref="Backward"/> needs. Returns a new (B) tensor without gradient.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogProb(Tensor theta, Tensor context)
     {
         using var threads = TorchNative.SingleThreadedMkl();
@@ -195,6 +197,7 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
     /// Writes ∂L/∂w for every parameter into its gradient buffer (overwriting it), for the batch of the last
     /// <see cref="LogProb"/> and L = Σ_i c_i log q_i with the given coefficients c (B).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(Tensor coefficients)
     {
         using var threads = TorchNative.SingleThreadedMkl();

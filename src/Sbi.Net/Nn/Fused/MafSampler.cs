@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sbi.Estimators;
 using static TorchSharp.torch;
@@ -78,6 +79,7 @@ internal sealed unsafe class MafSampler : IDisposable
     /// Maps noise (N, D) to θ (N, D) given the embedded contexts (B, C), row r using context r / (N / B) — the order
     /// of <c>repeat_interleave</c> in nflows' sampling.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor Inverse(Tensor noise, Tensor context)
     {
         using var threads = TorchNative.SingleThreadedMkl();
@@ -139,6 +141,7 @@ internal sealed unsafe class MafSampler : IDisposable
     }
 
     /// <summary>One MADE affine layer inverted (its permutation undone first): x_i = (z_i − t_i(x_&lt;i)) / s_i(x_&lt;i).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InvertLayer(Layer l, float* ccb, int r0, int rows, int perCondition, float* y, float* z, float* x,
                              float* ha, float* hb, float* o)
     {

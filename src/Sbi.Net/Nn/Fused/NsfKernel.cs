@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sbi.Estimators;
 using Sbi.Transforms;
@@ -189,6 +190,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogProb(Tensor theta, Tensor context)
     {
         int n = (int)theta.shape[0], d = _d, h = _h, c = _c;
@@ -279,6 +281,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
     }
 
     /// <summary>Fills W = L U (first D×D), U (second D×D) and diag(U) (last D) from the layer's parameters; returns the buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double[] AssembleLu(Coupling l, double[] buf)
     {
         int d = _d;
@@ -311,6 +314,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(Tensor coefficients)
     {
         int n = _rows, d = _d, h = _h, c = _c;
@@ -401,6 +405,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
     }
 
     /// <summary>Chain rule from ∂L/∂W (W = L U) onto lower_entries, upper_entries and the unconstrained diagonal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void LuGradients(Coupling l, double[] lu, ReadOnlySpan<double> gW, double coefSum)
     {
         int d = _d;

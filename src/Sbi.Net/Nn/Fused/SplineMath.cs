@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Sbi.Nn.Fused;
 
 /// <summary>
@@ -28,6 +29,7 @@ internal readonly struct SplineMath
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
     /// <summary>Normalised bin fractions (softmax, floored) from K logits; the probabilities are kept for the backward.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Fractions(ReadOnlySpan<float> logits, double minimum, Span<double> prob, Span<double> frac)
     {
         double max = double.NegativeInfinity;
@@ -38,6 +40,7 @@ internal readonly struct SplineMath
     }
 
     /// <summary>Knots −B, 2B·cumsum(frac)_j − B (j &lt; K − 1 interior), B.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Knots(ReadOnlySpan<double> frac, Span<double> knots)
     {
         knots[0] = -_b;
@@ -48,6 +51,7 @@ internal readonly struct SplineMath
 
     private record struct Bin(double X0, double W, double Y0, double H, double D0, double D1, int Index);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Bin Locate(double u, ReadOnlySpan<float> p, Span<double> pw, Span<double> ph, Span<double> xk, Span<double> yk)
     {
         Span<double> fw = stackalloc double[_k], fh = stackalloc double[_k];
@@ -63,6 +67,7 @@ internal readonly struct SplineMath
     }
 
     /// <summary>y = spline(u) and log|dy/du|; the identity with log-det 0 outside [−B, B].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public (float Output, float LogAbsDet) Forward(float input, ReadOnlySpan<float> p)
     {
         double u = input;
@@ -80,6 +85,7 @@ internal readonly struct SplineMath
     /// Gradients of gy·y + gl·log|dy/du| with respect to the input (returned) and the packed parameters
     /// (<paramref name="gp"/>, overwritten).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Backward(float input, ReadOnlySpan<float> p, float gy, float gl, Span<float> gp)
     {
         gp[..ParameterCount].Clear();
@@ -118,6 +124,7 @@ internal readonly struct SplineMath
     }
 
     /// <summary>Knot gradients → fraction gradients (suffix sums over interior knots) → softmax → logits / divisor.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Logits(ReadOnlySpan<double> gKnots, ReadOnlySpan<double> prob, double minimum, Span<float> gLogits)
     {
         Span<double> gFrac = stackalloc double[_k];

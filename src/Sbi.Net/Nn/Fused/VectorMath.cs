@@ -19,6 +19,7 @@ internal static unsafe class VectorMath
     private const float Tiny = 0.0004f;
 
     /// <summary>y = tanh(x) for n floats (in place allowed).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tanh(float* x, float* y, int n)
     {
         int i = 0;
@@ -49,6 +50,7 @@ internal static unsafe class VectorMath
     private static float TanhScalar(float a) => Tanh8(Vector256.Create(a)).GetElement(0);
 
     /// <summary>g ← g ⊙ (1 − a²): the gradient through y = tanh(·) given its output a.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TanhBackward(float* g, float* a, int n)
     {
         int i = 0;
@@ -62,6 +64,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>z = x + y for n floats.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Add(float* x, float* y, float* z, int n)
     {
         int i = 0;
@@ -70,6 +73,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>Every row of the (rows × n) matrix c becomes <paramref name="bias"/>, or <paramref name="bias"/> plus the same row of <paramref name="add"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void FillRows(float* c, float* bias, float* add, int rows, int n)
     {
         for (int r = 0; r < rows; r++, c += n)
@@ -87,6 +91,7 @@ internal static unsafe class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
     /// <summary>y = max(x, 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Relu(float* x, float* y, int n)
     {
         int i = 0;
@@ -95,6 +100,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>g ← g where r &gt; 0, else 0: the gradient through r = relu(·) given its output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ReluBackward(float* g, float* r, int n)
     {
         int i = 0;
@@ -107,6 +113,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>y = sigmoid(x) = ½ + ½ tanh(x/2), through the vector tanh.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sigmoid(float* x, float* y, int n)
     {
         int i = 0;
@@ -116,6 +123,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>z = x ⊙ y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(float* x, float* y, float* z, int n)
     {
         int i = 0;
@@ -124,6 +132,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>z = a + x ⊙ y.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAdd(float* a, float* x, float* y, float* z, int n)
     {
         int i = 0;
@@ -132,6 +141,7 @@ internal static unsafe class VectorMath
     }
 
     /// <summary>g ← g ⊙ s ⊙ (1 − s): the gradient through s = sigmoid(·) given its output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SigmoidBackward(float* g, float* s, int n)
     {
         int i = 0;
