@@ -33,6 +33,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
     // Per row, real feature and component, kept by the forward pass for the backward: responsibility ρ, mixture
     // weight π, σ and softplus'(u) = sigmoid(u); the backward then needs no transcendental function.
     private float* _rho, _pi, _sigma, _dsigma;
+    private float* _lg, _mu, _t1, _t2, _gmax, _gsum, _glog; // scratch of the batched mixture
     private float*[] _hs = null!, _a = null!, _r = null!;
 
     private MadeMogKernel(MadeMogDistribution dist, int c, float[] scale, float[] shift, ref long covered)
@@ -114,7 +115,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         if (rows <= _capacity) return;
         if (_block is not null) NativeMemory.AlignedFree(_block);
         int h = _h;
-        long per = _f + _c + 2L * _out + (_nb + 1L) * h + 2L * _nb * h + 3L * h + 1 + 4L * _d * _k;
+        long per = _f + _c + 2L * _out + (_nb + 1L) * h + 2L * _nb * h + 3L * h + 1 + 8L * _d * _k + 3L * _d;
         _block = (float*)NativeMemory.AlignedAlloc((nuint)(per * rows * sizeof(float)), 64);
         _capacity = rows;
         float* cur = _block;
@@ -125,6 +126,8 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         for (int b = 0; b < _nb; b++) { _a[b] = Take(h); _r[b] = Take(h); }
         _gH = Take(h); _gT = Take(h); _gA = Take(h);
         _rho = Take(_d * _k); _pi = Take(_d * _k); _sigma = Take(_d * _k); _dsigma = Take(_d * _k);
+        _lg = Take(_d * _k); _mu = Take(_d * _k); _t1 = Take(_d * _k); _t2 = Take(_d * _k);
+        _gmax = Take(_d); _gsum = Take(_d); _glog = Take(_d);
     }
 
     /// <inheritdoc/>
@@ -173,52 +176,96 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         TorchNative.Gemm(false, true, n, _out, h, 1f, hcur, h, _final.W, h, 1f, _p, _out);
 
         var result = new float[n];
-        for (int i = 0; i < n; i++)
-        {
-            double lp = _logScaleSum;
-            for (int j = 1; j < f; j++)
-            {
-                long o = ((long)i * _d + j - 1) * _k;
-                lp += Mixture(_p + (long)i * _out + (long)j * _k * 3, _u[i * f + j], _rho + o, _pi + o, _sigma + o, _dsigma + o);
-            }
-            result[i] = (float)lp;
-        }
+        fixed (float* r = result) MixtureBatch(n, r);
         return tensor(result);
     }
 
     private static readonly double Log2Pi = Math.Log(2 * Math.PI);
 
     /// <summary>
-    /// logsumexp_k [log_softmax(l)_k − ½(log 2π + 2 log σ_k + ((z − μ_k)/σ_k)²)] with σ = softplus(u) + ε, storing ρ
-    /// (the softmax of the terms), π, σ and sigmoid(u) per component.
+    /// Σ_features logsumexp_k [log_softmax(l)_k − ½(log 2π + 2 log σ_k + ((z − μ_k)/σ_k)²)] per row (plus the z-scoring's
+    /// log-det), σ = softplus(u) + ε, in float32 with vectorised exp/log over the whole batch (as PyTorch evaluates it).
+    /// Keeps ρ (the softmax of the terms), π, σ and sigmoid(u) for the backward.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double Mixture(float* q, float z, float* rho, float* pi, float* sigmaOut, float* dsigma)
+    private void MixtureBatch(int n, float* result)
     {
-        int kk = _k;
-        Span<double> terms = stackalloc double[kk];
-        double lmax = double.NegativeInfinity;
-        for (int k = 0; k < kk; k++) lmax = Math.Max(lmax, q[3 * k]);
-        double lsum = 0;
-        for (int k = 0; k < kk; k++) { double e = Math.Exp(q[3 * k] - lmax); terms[k] = e; lsum += e; }
-        double logNorm = lmax + Math.Log(lsum);
-        double tmax = double.NegativeInfinity;
-        for (int k = 0; k < kk; k++)
+        int d = _d, kk = _k, f = _f, m = n * d * kk, groups = n * d;
+        for (int i = 0; i < n; i++)
+            for (int j = 1; j < f; j++)
+            {
+                float* q = _p + (long)i * _out + (long)j * kk * 3;
+                long o = ((long)i * d + j - 1) * kk;
+                for (int k = 0; k < kk; k++)
+                {
+                    _lg[o + k] = q[3 * k];
+                    _mu[o + k] = q[3 * k + 1];
+                    _sigma[o + k] = q[3 * k + 2];                 // u for now
+                    _t1[o + k] = -MathF.Abs(q[3 * k + 2]);
+                }
+            }
+        // softplus(u) = max(u, 0) + log(1 + e^−|u|) (PyTorch: log1p(eᵘ) below 20, u above; equal to rounding); its derivative sigmoid(u)
+        VectorMath.Exp(_t1, _t1, m);
+        for (int o = 0; o < m; o++)
         {
-            pi[k] = (float)(terms[k] / lsum);
-            double u = q[3 * k + 2], ex = Math.Exp(-Math.Abs(u));
-            // softplus(u) = max(u, 0) + log(1 + e^−|u|) (PyTorch: log1p(e^u) below 20, u above; equal to rounding)
-            double sigma = Math.Max(u, 0) + Math.Log(1 + ex) + _eps;
-            sigmaOut[k] = (float)sigma;
-            dsigma[k] = (float)(u >= 0 ? 1 / (1 + ex) : ex / (1 + ex));
-            double e = (z - q[3 * k + 1]) / sigma;
-            terms[k] = q[3 * k] - logNorm - 0.5 * (Log2Pi + 2 * Math.Log(sigma) + e * e);
-            tmax = Math.Max(tmax, terms[k]);
+            float ex = _t1[o], u = _sigma[o];
+            _dsigma[o] = u >= 0 ? 1f / (1f + ex) : ex / (1f + ex);
+            _t2[o] = 1f + ex;
         }
-        double tsum = 0;
-        for (int k = 0; k < kk; k++) { terms[k] = Math.Exp(terms[k] - tmax); tsum += terms[k]; }
-        for (int k = 0; k < kk; k++) rho[k] = (float)(terms[k] / tsum);
-        return tmax + Math.Log(tsum);
+        VectorMath.Log(_t2, _t2, m);
+        for (int o = 0; o < m; o++) _sigma[o] = MathF.Max(_sigma[o], 0f) + _t2[o] + (float)_eps;
+        VectorMath.Log(_sigma, _t2, m);                            // log σ
+        // log_softmax of the logits
+        for (int g = 0; g < groups; g++)
+        {
+            float mx = float.NegativeInfinity;
+            for (int k = 0; k < kk; k++) mx = MathF.Max(mx, _lg[g * kk + k]);
+            _gmax[g] = mx;
+            for (int k = 0; k < kk; k++) _t1[g * kk + k] = _lg[g * kk + k] - mx;
+        }
+        VectorMath.Exp(_t1, _pi, m);
+        for (int g = 0; g < groups; g++)
+        {
+            float sum = 0f;
+            for (int k = 0; k < kk; k++) sum += _pi[g * kk + k];
+            _gsum[g] = sum;
+        }
+        VectorMath.Log(_gsum, _glog, groups);
+        float halfLog2Pi = (float)(0.5 * Log2Pi);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++)
+            {
+                int g = i * d + j;
+                float z = _u[i * f + j + 1], norm = _gmax[g] + _glog[g], inv = 1f / _gsum[g], tmax = float.NegativeInfinity;
+                for (int k = 0; k < kk; k++)
+                {
+                    int o = g * kk + k;
+                    _pi[o] *= inv;
+                    float e = (z - _mu[o]) / _sigma[o];
+                    float term = _lg[o] - norm - (halfLog2Pi + _t2[o] + 0.5f * e * e);
+                    _t1[o] = term;
+                    tmax = MathF.Max(tmax, term);
+                }
+                _gmax[g] = tmax;
+                for (int k = 0; k < kk; k++) _t1[g * kk + k] -= tmax;
+            }
+        // logsumexp of the terms, and the responsibilities
+        VectorMath.Exp(_t1, _rho, m);
+        for (int g = 0; g < groups; g++)
+        {
+            float sum = 0f;
+            for (int k = 0; k < kk; k++) sum += _rho[g * kk + k];
+            _gsum[g] = sum;
+            float inv = 1f / sum;
+            for (int k = 0; k < kk; k++) _rho[g * kk + k] *= inv;
+        }
+        VectorMath.Log(_gsum, _glog, groups);
+        for (int i = 0; i < n; i++)
+        {
+            double lp = _logScaleSum;
+            for (int j = 0; j < d; j++) lp += _gmax[i * d + j] + _glog[i * d + j];
+            result[i] = (float)lp;
+        }
     }
 
     /// <inheritdoc/>

@@ -153,4 +153,21 @@ internal static unsafe class VectorMath
         }
         for (; i < n; i++) g[i] *= s[i] * (1f - s[i]);
     }
+    /// <summary>y = eˣ (vectorised; a few ulp, as PyTorch's vectorised exp).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Exp(float* x, float* y, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(y + i, Vector256.Exp(Avx.LoadVector256(x + i)));
+        for (; i < n; i++) y[i] = MathF.Exp(x[i]);
+    }
+
+    /// <summary>y = ln x (vectorised).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Log(float* x, float* y, int n)
+    {
+        int i = 0;
+        for (; i + 8 <= n; i += 8) Avx.Store(y + i, Vector256.Log(Avx.LoadVector256(x + i)));
+        for (; i < n; i++) y[i] = MathF.Log(x[i]);
+    }
 }
