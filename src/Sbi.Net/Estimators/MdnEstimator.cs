@@ -36,6 +36,10 @@ public sealed class MdnEstimator : ConditionalDensityEstimator
         }
     }
 
+    /// <summary>The θ z-scoring buffers (μ, σ), null when θ is not z-scored.</summary>
+    internal (Tensor Shift, Tensor Scale)? ThetaStandardization
+        => _transform_shift is null || _transform_scale is null ? null : (_transform_shift, _transform_scale);
+
     /// <summary>The mixture density network.</summary>
     public MultivariateGaussianMdn Net => net;
 

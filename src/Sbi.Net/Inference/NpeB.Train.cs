@@ -186,7 +186,7 @@ public sealed partial class NpeB
     private Tensor FusedLogProb(Tensor theta, Tensor x)
     {
         using var _ = no_grad();
-        var context = ((FlowEstimator)_network!).Net.Embed(x);
+        var context = Sbi.Nn.Fused.FusedTrainingKernels.Embed(_network!, x);
         return _fused!.LogProb(theta, context);
     }
 

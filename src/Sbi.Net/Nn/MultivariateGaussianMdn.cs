@@ -87,6 +87,11 @@ public sealed class MultivariateGaussianMdn : nn.Module
         _constants.To(dtype, device);
     }
 
+    /// <summary>The two hidden layers and the four heads (upper null when D = 1), for the fused CPU kernel.</summary>
+    internal (Linear Hidden0, Linear Hidden1, Linear Logits, Linear Means, Linear Diagonal, Linear? Upper) Layers
+        => ((Linear)_hidden_net.children().ElementAt(0), (Linear)_hidden_net.children().ElementAt(2),
+            _logits_layer, _means_layer, _unconstrained_diagonal_layer, _upper_layer);
+
     /// <summary>Dimension D of the modelled variable.</summary>
     public int Features { get; }
 

@@ -20,6 +20,14 @@ internal interface IFusedTrainingKernel : IDisposable
 /// <summary>Picks the fused training kernel for an estimator, if one applies.</summary>
 internal static class FusedTrainingKernels
 {
+    /// <summary>The embedded context (B, C) a kernel takes: x through the estimator's embedding pipeline (z-scoring included).</summary>
+    public static Tensor Embed(ConditionalDensityEstimator estimator, Tensor x) => estimator switch
+    {
+        FlowEstimator flow => flow.Net.Embed(x),
+        MdnEstimator mdn => mdn.EmbeddingNet.forward(x),
+        _ => throw new ArgumentException($"no fused kernel embeds x for {estimator.GetType().Name}.", nameof(estimator)),
+    };
+
     /// <summary>A kernel bound to the estimator's parameters and gradient buffers, or null with the reason.</summary>
     public static IFusedTrainingKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
     {
@@ -29,7 +37,9 @@ internal static class FusedTrainingKernels
         if (nsf is not null) { reason = ""; return nsf; }
         var made = MadeMogKernel.TryCreate(estimator, out var madeReason);
         if (made is not null) { reason = ""; return made; }
-        reason = $"not MAF: {mafReason}; not NSF: {nsfReason}; not MADE: {madeReason}";
+        var mdn = MdnKernel.TryCreate(estimator, out var mdnReason);
+        if (mdn is not null) { reason = ""; return mdn; }
+        reason = $"not MAF: {mafReason}; not NSF: {nsfReason}; not MADE: {madeReason}; not MDN: {mdnReason}";
         return null;
     }
 }

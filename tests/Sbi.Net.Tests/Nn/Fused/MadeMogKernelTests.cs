@@ -34,7 +34,7 @@ public class MadeMogKernelTests
         return (net, adam, theta, x);
     }
 
-    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => ((FlowEstimator)net).Net.Embed(x);
+    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => FusedTrainingKernels.Embed(net, x);
 
     [TestCase(5, 3, 50, 5, 10, ZScoreMode.Independent)]
     [TestCase(1, 2, 16, 2, 3, ZScoreMode.Structured)]

@@ -35,7 +35,7 @@ public class MafKernelTests
         return (net, adam, theta, x);
     }
 
-    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => ((FlowEstimator)net).Net.Embed(x);
+    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => FusedTrainingKernels.Embed(net, x);
 
     [TestCase(5, 3, 50, 2, ZScoreMode.Independent, ZScoreMode.Independent)]
     [TestCase(1, 2, 16, 1, ZScoreMode.Structured, ZScoreMode.None)]

@@ -31,7 +31,7 @@ public class NsfKernelTests
         return (net, adam, theta, x);
     }
 
-    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => ((FlowEstimator)net).Net.Embed(x);
+    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => FusedTrainingKernels.Embed(net, x);
 
     [TestCase(5, 3, 50, 2, 10, ZScoreMode.Independent)]
     [TestCase(2, 2, 16, 1, 4, ZScoreMode.Structured)]
