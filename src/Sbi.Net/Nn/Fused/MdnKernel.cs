@@ -29,6 +29,9 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
     private int _capacity, _rows;
     private float* _block;
     private float* _ctx, _z, _a1, _a2, _pl, _pm, _pd, _pu, _gl, _gm, _gd, _gu, _gh, _gh2;
+    // Kept by the forward pass for the backward: diag A = softplus(·), its derivative, log diag, y = A(z − μ),
+    // the responsibilities ρ and the mixture weights π; the backward then needs no transcendental function.
+    private float* _diagA, _dsig, _logDiag, _y, _rho, _pi;
 
     private MdnKernel(MultivariateGaussianMdn mdn, int c, float[]? shift, float[]? scale, double logScaleTerm, ref long covered)
     {
@@ -92,7 +95,7 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         if (rows <= _capacity) return;
         if (_block is not null) NativeMemory.AlignedFree(_block);
         int kd = _k * _d, ku = Math.Max(1, _k * _u);
-        long per = _c + _d + 4L * _h + 2L * (_k + 2L * kd + ku);
+        long per = _c + _d + 4L * _h + 2L * (_k + 2L * kd + ku) + 4L * kd + 2L * _k;
         _block = (float*)NativeMemory.AlignedAlloc((nuint)(per * rows * sizeof(float)), 64);
         _capacity = rows;
         float* cur = _block;
@@ -101,6 +104,7 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         _pl = Take(_k); _pm = Take(kd); _pd = Take(kd); _pu = Take(ku);
         _gl = Take(_k); _gm = Take(kd); _gd = Take(kd); _gu = Take(ku);
         _gh = Take(_h); _gh2 = Take(_h);
+        _diagA = Take(kd); _dsig = Take(kd); _logDiag = Take(kd); _y = Take(kd); _rho = Take(_k); _pi = Take(_k);
     }
 
     private void Head(Affine a, float* input, float* output, int n)
@@ -139,73 +143,85 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         Head(_means, _a2, _pm, n);
         Head(_diag, _a2, _pd, n);
         if (_upper is not null) Head(_upper, _a2, _pu, n);
+        // diag A = softplus(u) = max(u, 0) + log(1 + e^−|u|) and sigmoid(u), vectorised over the batch
+        int m = n * _k * d;
+        for (int o = 0; o < m; o++) _dsig[o] = -MathF.Abs(_pd[o]);
+        VectorMath.Exp(_dsig, _dsig, m);
+        for (int o = 0; o < m; o++) { float ex = _dsig[o]; _logDiag[o] = 1f + ex; _dsig[o] = _pd[o] >= 0 ? 1f / (1f + ex) : ex / (1f + ex); }
+        VectorMath.Log(_logDiag, _logDiag, m);
+        for (int o = 0; o < m; o++) _diagA[o] = MathF.Max(_pd[o], 0f) + _logDiag[o];
+        VectorMath.Log(_diagA, _logDiag, m);
         var result = new float[n];
         Span<double> t = stackalloc double[_k];
-        for (int i = 0; i < n; i++) result[i] = (float)(Row(i, t, null) - _logScaleTerm);
+        for (int i = 0; i < n; i++) result[i] = (float)(Row(i, t) - _logScaleTerm);
         return tensor(result);
     }
 
-    private static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
-
-    /// <summary>
-    /// log Σ_k π_k N_k(z_i) for row i. With <paramref name="coef"/> (the backward), writes the head gradients of
-    /// c_i · log q_i for this row instead of only evaluating.
-    /// </summary>
+    /// <summary>log Σ_k π_k N_k(z_i) for row i, keeping y = A(z − μ), ρ and π for <see cref="RowBackward"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private double Row(int i, Span<double> terms, float* coef)
+    private double Row(int i, Span<double> terms)
     {
         int d = _d, kk = _k, u = _u;
-        float* z = _z + (long)i * d, lg = _pl + (long)i * kk, mu = _pm + (long)i * kk * d, ud = _pd + (long)i * kk * d, up = _pu + (long)i * kk * u;
-        Span<double> diff = stackalloc double[d], y = stackalloc double[d], diag = stackalloc double[d];
+        long kd = (long)i * kk * d;
+        float* z = _z + (long)i * d, lg = _pl + (long)i * kk, mu = _pm + kd, up = _pu + (long)i * kk * u;
+        float* diag = _diagA + kd, logDiag = _logDiag + kd, y = _y + kd, rho = _rho + (long)i * kk, pi = _pi + (long)i * kk;
         double lmax = double.NegativeInfinity;
         for (int k = 0; k < kk; k++) lmax = Math.Max(lmax, lg[k]);
         double lsum = 0;
-        for (int k = 0; k < kk; k++) lsum += Math.Exp(lg[k] - lmax);
+        for (int k = 0; k < kk; k++) { double e = Math.Exp(lg[k] - lmax); pi[k] = (float)e; lsum += e; }
         double logNorm = lmax + Math.Log(lsum);
         double tmax = double.NegativeInfinity;
         for (int k = 0; k < kk; k++)
         {
+            pi[k] = (float)(pi[k] / lsum);
             double logDet = 0, quad = 0, sq = 0;
-            for (int r = 0; r < d; r++) { diff[r] = z[r] - mu[k * d + r]; diag[r] = Softplus(ud[k * d + r]); logDet += Math.Log(diag[r]); }
             int e = k * u;
             for (int r = 0; r < d; r++)
             {
-                double acc = diag[r] * diff[r];
-                for (int cc = r + 1; cc < d; cc++) acc += up[e++] * diff[cc];
+                double acc = diag[k * d + r] * (z[r] - mu[k * d + r]);
+                for (int cc = r + 1; cc < d; cc++) acc += up[e++] * (z[cc] - mu[k * d + cc]);
+                y[k * d + r] = (float)acc;
+                double dr = z[r] - mu[k * d + r];
                 quad += acc * acc;
-                sq += diff[r] * diff[r];
+                sq += dr * dr;
+                logDet += logDiag[k * d + r];
             }
             terms[k] = lg[k] - logNorm + logDet - 0.5 * (quad + _eps * sq) + _logNorm;
             tmax = Math.Max(tmax, terms[k]);
         }
         double tsum = 0;
-        for (int k = 0; k < kk; k++) tsum += Math.Exp(terms[k] - tmax);
-        double lp = tmax + Math.Log(tsum);
-        if (coef is null) return lp;
+        for (int k = 0; k < kk; k++) { terms[k] = Math.Exp(terms[k] - tmax); tsum += terms[k]; }
+        for (int k = 0; k < kk; k++) rho[k] = (float)(terms[k] / tsum);
+        return tmax + Math.Log(tsum);
+    }
 
-        double ci = coef[i];
-        float* gl = _gl + (long)i * kk, gm = _gm + (long)i * kk * d, gd = _gd + (long)i * kk * d, gu = _gu + (long)i * kk * u;
-        Span<double> gdiff = stackalloc double[d], gdiag = stackalloc double[d];
+    /// <summary>The head gradients of c_i · log q_i for row i from what <see cref="Row"/> kept.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void RowBackward(int i, double ci)
+    {
+        int d = _d, kk = _k, u = _u;
+        long kd = (long)i * kk * d;
+        float* z = _z + (long)i * d, mu = _pm + kd, up = _pu + (long)i * kk * u;
+        float* diag = _diagA + kd, dsig = _dsig + kd, y = _y + kd, rho = _rho + (long)i * kk, pi = _pi + (long)i * kk;
+        float* gl = _gl + (long)i * kk, gm = _gm + kd, gd = _gd + kd, gu = _gu + (long)i * kk * u;
+        Span<double> diff = stackalloc double[d], gdiff = stackalloc double[d], gdiag = stackalloc double[d];
         for (int k = 0; k < kk; k++)
         {
-            double rho = Math.Exp(terms[k] - lp), pi = Math.Exp(lg[k] - logNorm), g = ci * rho; // ∂/∂(log N_k) = c ρ_k
-            gl[k] = (float)(ci * (rho - pi));
-            for (int r = 0; r < d; r++) { diff[r] = z[r] - mu[k * d + r]; diag[r] = Softplus(ud[k * d + r]); }
+            double g = ci * rho[k];                                  // ∂/∂(log N_k)
+            gl[k] = (float)(ci * (rho[k] - pi[k]));
+            // log N = Σ log diag − ½(‖y‖² + ε‖diff‖²) + const, y = A diff
+            for (int r = 0; r < d; r++)
+            {
+                diff[r] = z[r] - mu[k * d + r];
+                gdiff[r] = -g * _eps * diff[r];
+                gdiag[r] = g / diag[k * d + r];
+            }
             int e = k * u;
             for (int r = 0; r < d; r++)
             {
-                double acc = diag[r] * diff[r];
-                for (int cc = r + 1; cc < d; cc++) acc += up[e++] * diff[cc];
-                y[r] = acc;
-            }
-            // log N = Σ log diag − ½(‖y‖² + ε‖diff‖²) + const, y = A diff
-            for (int r = 0; r < d; r++) { gdiff[r] = -g * _eps * diff[r]; gdiag[r] = g / diag[r]; }
-            e = k * u;
-            for (int r = 0; r < d; r++)
-            {
-                double gy = -g * y[r];
+                double gy = -g * y[k * d + r];
                 gdiag[r] += gy * diff[r];
-                gdiff[r] += gy * diag[r];
+                gdiff[r] += gy * diag[k * d + r];
                 for (int cc = r + 1; cc < d; cc++, e++)
                 {
                     gu[e] = (float)(gy * diff[cc]);
@@ -215,10 +231,9 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
             for (int r = 0; r < d; r++)
             {
                 gm[k * d + r] = (float)(-gdiff[r]);
-                gd[k * d + r] = (float)(gdiag[r] / (1 + Math.Exp(-ud[k * d + r]))); // softplus' = sigmoid
+                gd[k * d + r] = (float)(gdiag[r] * dsig[k * d + r]);  // softplus' = sigmoid
             }
         }
-        return lp;
     }
 
     private void HeadBackward(Affine a, float* grad, int n, bool accumulate)
@@ -243,8 +258,7 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         using var threads = TorchNative.SingleThreadedMkl();
         using var cf = coefficients.to(ScalarType.Float32).contiguous();
         float* coef = TorchNative.Data(cf);
-        Span<double> t = stackalloc double[_k];
-        for (int i = 0; i < n; i++) Row(i, t, coef);
+        for (int i = 0; i < n; i++) RowBackward(i, coef[i]);
         HeadBackward(_logits, _gl, n, false);
         HeadBackward(_means, _gm, n, true);
         HeadBackward(_diag, _gd, n, true);
