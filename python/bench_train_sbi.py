@@ -30,6 +30,10 @@ def main() -> None:
     prior = MultivariateNormal(torch.zeros(a.dim), torch.eye(a.dim))
     theta = prior.sample((a.sims,))
     x = theta + 0.1 * torch.randn_like(theta)
+    # x_o drawn before training, in the order `sbi-net bench train` uses (same seed: same data and x_o when the
+    # generators agree, which the printed x_o lets you check)
+    theta_o = prior.sample((1,))
+    x_o = theta_o + 0.1 * torch.randn_like(theta_o)
     trainer = NPE_B(prior=prior, density_estimator=a.estimator, show_progress_bars=False)
     clock = time.perf_counter()
     trainer.append_simulations(theta, x).train(max_num_epochs=a.max_epochs)
@@ -42,8 +46,7 @@ def main() -> None:
     print(f"best validation     {trainer.summary['best_validation_loss'][-1]:.5f}")
     if a.c2st:
         from sbi.utils.metrics import c2st
-        theta_o = prior.sample((1,))
-        x_o = theta_o + 0.1 * torch.randn_like(theta_o)
+        print("x_o                 " + " ".join(f"{v:.4f}" for v in x_o[0].tolist()))
         samples = trainer.build_posterior().sample((5000,), x=x_o, show_progress_bars=False)
         reference = x_o / 1.01 + (0.01 / 1.01) ** 0.5 * torch.randn(5000, a.dim)
         print(f"C2ST vs analytic    {float(c2st(samples, reference, seed=1, classifier='mlp')):.4f}")

@@ -65,6 +65,7 @@ internal static class BenchTrainCommand
         Console.WriteLine($"100,000 posterior samples (s)  {sampleSec:F3}");
         Console.WriteLine($"10,000 log-probs (s)           {logProbSec:F4}");
         Console.WriteLine($"C2ST vs analytic (5,000)       {c2st:F4}   ({c2stSec:F1} s)");
+        Console.WriteLine($"x_o                            {string.Join(" ", xo.data<float>().ToArray().Select(v => v.ToString("F4")))}");
         return 0;
     }
 }
