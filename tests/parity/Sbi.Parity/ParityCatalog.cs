@@ -61,6 +61,11 @@ public static class ParityCatalog
         yield return new ParityCase("c2st/seed-example-s1", "5 trained from scratch", "maf", null,
             s => s.Live("seed_example", new { seed = 1 }, timeout: SlowTimeout),
             (s, b) => StatisticalCheck.SeedExample("c2st/seed-example-s1", s.Reference, b), Slow: true);
+        // Same request (and so the same sbi run) as the case above: sbi's run also records its initial weights, split
+        // and batch orders, which Sbi.Net replays here.
+        yield return new ParityCase("c2st/seed-example-s1-lockstep", "5 trained from scratch, lockstep", "maf", null,
+            s => s.Live("seed_example", new { seed = 1 }, timeout: SlowTimeout),
+            (s, b) => LockstepCheck.SeedExample("c2st/seed-example-s1-lockstep", s.Reference, b), Slow: true);
     }
 
     // Live seeds differ from the fixtures' so that a live run is fresh data through the same recipe.
