@@ -95,7 +95,7 @@ def dispatch(case: str, args: dict, inputs: dict):
     if case == "gaussian_linear":
         return stats.gaussian_linear_case(**_ints(args, "D", "n", "seed"))
     if case == "seed_example":
-        return stats.seed_example_case(**_ints(args, "seed"))
+        return stats.seed_example_case(**_ints(args, "seed", "rounds", "per_round", "n_samples"))
     raise ValueError(f"unknown case {case!r}")
 
 

@@ -15,7 +15,7 @@ namespace Sbi.Cli.Commands;
 internal static class ParityCommand
 {
     public const string Usage = """
-          parity                parity with Python sbi: log-probs, losses, Adam step, samples, DirectPosterior (and C2ST
+          parity                parity with Python sbi: log-probs, losses, Adam step, samples, DirectPosterior, ONNX export (and C2ST
                                 with --slow); recorded fixtures always, the live sbi where configured (SBI_PARITY_* or
                                 /opt/sbi-ref/sbi-parity.json, see python/setup_sbi_reference.sh)
                                 options: --mode recorded|live|both --slow --filter TEXT --fixtures DIR --threads N

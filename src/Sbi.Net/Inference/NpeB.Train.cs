@@ -25,6 +25,12 @@ public sealed partial class NpeB
     /// </summary>
     public bool UseFusedCpuKernels { get; set; } = true;
 
+    /// <summary>
+    /// Internal (parity harness): a recorded split and per-epoch batch orders replayed instead of random ones (see
+    /// <see cref="BatchSchedule"/>); null (the default) keeps sbi's random behaviour.
+    /// </summary>
+    internal BatchSchedule? Schedule { get; set; }
+
     /// <summary>How the last <see cref="Train"/> computed gradients: "fused CPU kernel" or "autograd (reason)".</summary>
     public string TrainingBackend { get; private set; } = "autograd";
 
@@ -76,6 +82,7 @@ public sealed partial class NpeB
         {
             _trainLoader = new SimulationLoader(theta, x, masks, _trainIndices!, _trainLoader!.BatchSize, Device);
             _valLoader = new SimulationLoader(theta, x, masks, _valIndices!, _valLoader!.BatchSize, Device);
+            BindSchedule();
         }
 
         if (_network is null || retrainFromScratch) BuildNetwork(theta, x);
@@ -199,14 +206,30 @@ public sealed partial class NpeB
             throw new ArgumentException($"too few simulations for a validation set: {n} row(s) with validationFraction {validationFraction} give {nTrain} training and {nVal} validation rows; both must be at least 1.", nameof(validationFraction));
         _trainIndices?.Dispose();
         _valIndices?.Dispose();
-        using (var scope = NewDisposeScope())
+        if (Schedule?.Split(Summary.EpochsTrained.Count, n, nTrain) is { } recorded)
         {
+            _trainIndices = tensor(recorded.Train, device: theta.device).DetachFromDisposeScope();
+            _valIndices = tensor(recorded.Validation, device: theta.device).DetachFromDisposeScope();
+        }
+        else
+        {
+            using var scope = NewDisposeScope();
             var perm = randperm(n, device: theta.device);
             _trainIndices = perm.narrow(0, 0, nTrain).clone().DetachFromDisposeScope();
             _valIndices = perm.narrow(0, nTrain, nVal).clone().DetachFromDisposeScope();
         }
         _trainLoader = new SimulationLoader(theta, x, masks, _trainIndices, Math.Min(batchSize, nTrain), Device);
         _valLoader = new SimulationLoader(theta, x, masks, _valIndices, Math.Min(batchSize, nVal), Device);
+        BindSchedule();
+    }
+
+    /// <summary>Lets the loaders of the coming Train call (call index = rounds trained so far) replay the schedule's orders.</summary>
+    private void BindSchedule()
+    {
+        if (Schedule is null) return;
+        int call = Summary.EpochsTrained.Count;
+        _trainLoader!.OrderSource = Schedule.Orders(call, true, _trainLoader.Indices);
+        _valLoader!.OrderSource = Schedule.Orders(call, false, _valIndices!);
     }
 
     private void BuildNetwork(Tensor theta, Tensor x)

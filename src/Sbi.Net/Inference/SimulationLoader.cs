@@ -35,6 +35,12 @@ public sealed class SimulationLoader
     public Tensor Indices => _indices;
 
     /// <summary>
+    /// Internal (parity harness): gives each pass's order of absolute row indices, e.g. replayed from another run
+    /// (<see cref="BatchSchedule"/>); null, or a null result, means the usual random permutation.
+    /// </summary>
+    internal Func<Tensor?>? OrderSource { get; set; }
+
+    /// <summary>
     /// One pass in random order: (θ, x, prior mask) per batch, on the training device. Tensors belong to the
     /// caller's dispose scope.
     /// </summary>
@@ -44,7 +50,7 @@ public sealed class SimulationLoader
     /// <summary><see cref="Batches"/> with the row indices of each batch (into the stored simulations).</summary>
     public IEnumerable<(Tensor Theta, Tensor X, Tensor Mask, Tensor Index)> IndexedBatches()
     {
-        var order = _indices.index_select(0, randperm(Rows, device: _indices.device));
+        var order = OrderSource?.Invoke() ?? _indices.index_select(0, randperm(Rows, device: _indices.device));
         for (long b = 0; b < Count; b++)
         {
             var idx = order.narrow(0, b * BatchSize, BatchSize);

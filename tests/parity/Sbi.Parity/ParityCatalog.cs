@@ -42,12 +42,30 @@ public static class ParityCatalog
             yield return new ParityCase($"direct/{est}/D2", "4b DirectPosterior with leakage", est,
                 s => s.Fixture($"direct_{est}_D2.npz"), s => LiveDirect(s, est),
                 (s, b) => DirectPosteriorCheck.Run($"direct/{est}/D2", b, s.Fixture($"{est}_D2.npz")));
+        // Case 6: the same inputs through Sbi.Net's export (model file → Sbi.Onnx package → ONNX Runtime).
+        foreach (var est in Estimators)
+            foreach (var d in Dims)
+                yield return new ParityCase($"onnx/logprob/{est}/D{d}", "6 ONNX log_prob from sbi weights", est,
+                    s => s.Fixture($"{est}_D{d}.npz"), s => LiveEstimator(s, est, d), (_, b) => OnnxCheck.LogProb($"onnx/logprob/{est}/D{d}", b));
+        foreach (var est in new[] { "maf", "nsf" })
+            foreach (var d in Dims)
+                yield return new ParityCase($"onnx/noise-samples/{est}/D{d}", "6 ONNX samples from base noise", est,
+                    s => s.Fixture($"{est}_D{d}.npz"), s => LiveEstimator(s, est, d), (_, b) => OnnxCheck.NoiseSamples($"onnx/noise-samples/{est}/D{d}", b));
+        foreach (var est in Estimators)
+            yield return new ParityCase($"onnx/direct/{est}/D2", "6 ONNX DirectPosterior with leakage", est,
+                s => s.Fixture($"direct_{est}_D2.npz"), s => LiveDirect(s, est),
+                (s, b) => OnnxCheck.Direct($"onnx/direct/{est}/D2", b, s.Fixture($"{est}_D2.npz")));
         yield return new ParityCase("c2st/gaussian-linear-D5", "5 trained from scratch", "maf", null,
             s => s.Live("gaussian_linear", new { D = 5, n = 10_000, seed = 1 }, timeout: SlowTimeout),
             (s, b) => StatisticalCheck.GaussianLinear("c2st/gaussian-linear-D5", s.Reference, b), Slow: true);
         yield return new ParityCase("c2st/seed-example-s1", "5 trained from scratch", "maf", null,
             s => s.Live("seed_example", new { seed = 1 }, timeout: SlowTimeout),
             (s, b) => StatisticalCheck.SeedExample("c2st/seed-example-s1", s.Reference, b), Slow: true);
+        // Same request (and so the same sbi run) as the case above: sbi's run also records its initial weights, split
+        // and batch orders, which Sbi.Net replays here.
+        yield return new ParityCase("c2st/seed-example-s1-lockstep", "5 trained from scratch, lockstep", "maf", null,
+            s => s.Live("seed_example", new { seed = 1 }, timeout: SlowTimeout),
+            (s, b) => LockstepCheck.SeedExample("c2st/seed-example-s1-lockstep", s.Reference, b), Slow: true);
     }
 
     // Live seeds differ from the fixtures' so that a live run is fresh data through the same recipe.
