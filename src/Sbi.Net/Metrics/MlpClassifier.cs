@@ -117,6 +117,11 @@ internal sealed class MlpClassifier : IDisposable
         var delta = new Tensor[layers];
 
         LossCurve.Clear();
+        // TorchSharp Scalars have finalizers and are not tracked by dispose scopes: one converted implicitly from a double
+        // is unreachable once its handle is read, so a GC on another thread can free it during the native call (seen as
+        // a sporadic "toFloat" check failure). The loop's scalars are therefore explicit and kept alive by `using`.
+        using Scalar halfAlpha = 0.5 * Alpha, beta1 = Beta1, oneMinusBeta1 = 1 - Beta1, beta2 = Beta2, oneMinusBeta2 = 1 - Beta2,
+                     epsilon = Epsilon, lo = clipEps, hi = clipHi;
         double best = double.PositiveInfinity;
         int noImprove = 0;
         long t = 0;
@@ -150,13 +155,14 @@ internal sealed class MlpClassifier : IDisposable
                     var p = z.sigmoid();
 
                     // Batch loss · n_batch = Σ BCE(clipped p) + α/2 · Σ‖W‖² (before the update).
-                    var q = p.clamp(clipEps, clipHi);
+                    var q = p.clamp(lo, hi);
                     lossAcc.add_(nn.functional.binary_cross_entropy(q, yb, reduction: nn.Reduction.Sum));
-                    lossAcc.add_(wAll.dot(wAll), alpha: 0.5 * Alpha);
+                    lossAcc.add_(wAll.dot(wAll), alpha: halfAlpha);
 
                     // Backward pass with deltas pre-divided by n_batch.
                     var on = nb == bs ? ones : ones.narrow(0, 0, nb);
-                    delta[layers - 1] = p.sub_(yb).mul_(1.0 / nb);
+                    using Scalar invNb = 1.0 / nb, alphaOverNb = Alpha / nb;
+                    delta[layers - 1] = p.sub_(yb).mul_(invNb);
                     for (int i = layers - 1; i >= 0; i--)
                     {
                         gw[i].addmm_(hidden[i].t(), delta[i], beta: 0, alpha: 1);
@@ -168,14 +174,15 @@ internal sealed class MlpClassifier : IDisposable
                             delta[i - 1] = dprev;
                         }
                     }
-                    gwAll.add_(wAll, alpha: Alpha / nb);
+                    gwAll.add_(wAll, alpha: alphaOverNb);
 
                     // scikit-learn's Adam step.
                     t++;
                     double lrT = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
-                    m.mul_(Beta1).add_(grad, alpha: 1 - Beta1);
-                    v.mul_(Beta2).addcmul_(grad, grad, value: 1 - Beta2);
-                    _flat.addcdiv_(m, v.sqrt().add_(Epsilon), value: -lrT);
+                    using Scalar step = -lrT;
+                    m.mul_(beta1).add_(grad, alpha: oneMinusBeta1);
+                    v.mul_(beta2).addcmul_(grad, grad, value: oneMinusBeta2);
+                    _flat.addcdiv_(m, v.sqrt().add_(epsilon), value: step);
                 }
 
                 NIter++;

@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -111,12 +112,15 @@ public sealed class FlatAdam : IDisposable
         using var _ = no_grad();
         ApplyGradientMask();
         _step++;
-        _expAvg.mul_(_beta1).add_(_grad, alpha: 1 - _beta1);
-        _expAvgSq.mul_(_beta2).addcmul_(_grad, _grad, value: 1 - _beta2);
         double bc1 = 1 - Math.Pow(_beta1, _step);
         double bc2Sqrt = Math.Sqrt(1 - Math.Pow(_beta2, _step));
-        var denom = (_expAvgSq.sqrt() / bc2Sqrt).add_(_eps);
-        _flat.addcdiv_(_expAvg, denom, value: -_lr / bc1);
+        // Explicit Scalars kept alive by `using`: TorchSharp's implicit ones can be finalized during the native call.
+        using Scalar beta1 = _beta1, oneMinusBeta1 = 1 - _beta1, beta2 = _beta2, oneMinusBeta2 = 1 - _beta2,
+                     bc2 = bc2Sqrt, eps = _eps, step = -_lr / bc1;
+        _expAvg.mul_(beta1).add_(_grad, alpha: oneMinusBeta1);
+        _expAvgSq.mul_(beta2).addcmul_(_grad, _grad, value: oneMinusBeta2);
+        var denom = (_expAvgSq.sqrt() / bc2).add_(eps);
+        _flat.addcdiv_(_expAvg, denom, value: step);
     }
 
     /// <inheritdoc/>
