@@ -16,14 +16,9 @@ namespace Sbi.Nn.Fused;
 /// </summary>
 internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
 {
-    private sealed class Affine
-    {
-        public float* W, B, GW, GB;
-    }
-
     private readonly int _d, _f, _h, _c, _k, _nb, _out;
-    private readonly Affine _initial, _context, _final;
-    private readonly (Affine Context, Affine First, Affine Second)[] _blocks;
+    private readonly BoundAffine _initial, _context, _final;
+    private readonly (BoundAffine Context, BoundAffine First, BoundAffine Second)[] _blocks;
     private readonly float[] _scale, _shift;
     private readonly double _logScaleSum, _eps;
 
@@ -44,17 +39,17 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         var blocks = made.Blocks;
         _nb = blocks.Count;
         var (initial, final) = made.OuterLayers;
-        _initial = Bind(initial.Weight, initial.Bias, ref covered);
-        _context = Bind(made.ContextLayer!.weight!, made.ContextLayer.bias!, ref covered);
-        _blocks = new (Affine, Affine, Affine)[_nb];
+        _initial = BoundAffine.Bind(initial.Weight, initial.Bias, ref covered);
+        _context = BoundAffine.Bind(made.ContextLayer!.weight!, made.ContextLayer.bias!, ref covered);
+        _blocks = new (BoundAffine, BoundAffine, BoundAffine)[_nb];
         for (int i = 0; i < _nb; i++)
         {
             var b = blocks[i];
-            _blocks[i] = (Bind(b.ContextLayer!.weight!, b.ContextLayer.bias!, ref covered),
-                          Bind(b.LinearLayers[0].Weight, b.LinearLayers[0].Bias, ref covered),
-                          Bind(b.LinearLayers[1].Weight, b.LinearLayers[1].Bias, ref covered));
+            _blocks[i] = (BoundAffine.Bind(b.ContextLayer!.weight!, b.ContextLayer.bias!, ref covered),
+                          BoundAffine.Bind(b.LinearLayers[0].Weight, b.LinearLayers[0].Bias, ref covered),
+                          BoundAffine.Bind(b.LinearLayers[1].Weight, b.LinearLayers[1].Bias, ref covered));
         }
-        _final = Bind(final.Weight, final.Bias, ref covered);
+        _final = BoundAffine.Bind(final.Weight, final.Bias, ref covered);
         _out = _f * _k * 3;
         _scale = scale; _shift = shift;
         _logScaleSum = scale.Sum(v => Math.Log(Math.Abs(v)));
@@ -75,21 +70,11 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         var made = dist.Made;
         if (made.ContextLayer is null || made.Blocks.Any(b => b.ContextLayer is null)) { reason = "the MADE has no context"; return null; }
         if (made.Blocks.Any(b => b.DropoutProbability > 0)) { reason = "the MADE uses dropout"; return null; }
-        foreach (var p in estimator.parameters().Concat(estimator.buffers()))
-        {
-            if (p.device_type != TorchSharp.DeviceType.CPU) { reason = "the estimator is not on the CPU"; return null; }
-            if (p.is_floating_point() && p.dtype != ScalarType.Float32) { reason = "a parameter is not float32"; return null; }
-        }
+        reason = KernelInputs.CpuFloat32Reason(estimator);
+        if (reason.Length > 0) return null;
         using var scope = NewDisposeScope();
         int d = dist.Features;
-        var scale = Enumerable.Repeat(1f, d).ToArray();
-        var shift = new float[d];
-        if (composite.Transforms.Count == 1)
-        {
-            var z = (PointwiseAffineTransform)composite.Transforms[0];
-            scale = z.Scale.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
-            shift = z.Shift.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
-        }
+        var (scale, shift, _) = KernelInputs.ThetaZScore(composite.Transforms.Count == 1 ? (PointwiseAffineTransform)composite.Transforms[0] : null, d);
         long covered = 0;
         var kernel = new MadeMogKernel(dist, (int)made.ContextLayer.weight!.shape[1], scale, shift, ref covered);
         long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
@@ -100,14 +85,6 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
             return null;
         }
         return kernel;
-    }
-
-    private static Affine Bind(Parameter w, Parameter b, ref long covered)
-    {
-        using var gw = w.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
-        using var gb = b.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
-        covered += w.numel() + b.numel();
-        return new Affine { W = TorchNative.Data(w), B = TorchNative.Data(b), GW = TorchNative.Data(gw), GB = TorchNative.Data(gb) };
     }
 
     private void Ensure(int rows)
@@ -134,15 +111,12 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogProb(Tensor theta, Tensor context)
     {
-        int n = (int)theta.shape[0], d = _d, f = _f, h = _h, c = _c;
-        if (theta.dim() != 2 || theta.shape[1] != d) throw new ArgumentException($"theta must have shape (B, {d}); got ({string.Join(", ", theta.shape)}).", nameof(theta));
-        if (context.dim() != 2 || context.shape[0] != n || context.shape[1] != c)
-            throw new ArgumentException($"context must have shape ({n}, {c}); got ({string.Join(", ", context.shape)}).", nameof(context));
+        int n = KernelInputs.CheckShapes(theta, context, _d, _c), d = _d, f = _f, h = _h, c = _c;
         using var threads = TorchNative.SingleThreadedMkl();
         Ensure(n);
         _rows = n;
+        KernelInputs.CopyContext(context, _ctx);
         using (var th = theta.contiguous())
-        using (var cx = context.contiguous())
         {
             float* src = TorchNative.Data(th);
             for (int i = 0; i < n; i++)
@@ -150,7 +124,6 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
                 _u[i * f] = 0f; // the dummy coordinate
                 for (int j = 0; j < d; j++) _u[i * f + 1 + j] = src[i * d + j] * _scale[j] + _shift[j];
             }
-            Buffer.MemoryCopy(TorchNative.Data(cx), _ctx, (long)n * c * 4, (long)n * c * 4);
         }
         // h0 = (W0 ⊙ M0) u + b0 + W_c c + b_c (no activation on the context term)
         float* hcur = _hs[0];

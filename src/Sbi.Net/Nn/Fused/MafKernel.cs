@@ -20,15 +20,10 @@ namespace Sbi.Nn.Fused;
 /// </summary>
 internal sealed unsafe class MafKernel : IFusedTrainingKernel
 {
-    private sealed class Affine
-    {
-        public float* W, B, GW, GB;
-    }
-
     private sealed class Layer
     {
-        public required Affine Initial, Context, Final;
-        public required Affine[] Hidden;
+        public required BoundAffine Initial, Context, Final;
+        public required BoundAffine[] Hidden;
         public required int[] Perm;
     }
 
@@ -71,10 +66,10 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
             var masked = made.MaskedLayers.ToList();
             layers.Add(new Layer
             {
-                Initial = Bind(masked[0].Weight, masked[0].Bias, ref covered),
-                Context = Bind(made.ContextLayer!.weight!, made.ContextLayer.bias!, ref covered),
-                Hidden = masked.Skip(1).Take(layout.Blocks).Select(l => Bind(l.Weight, l.Bias, ref covered)).ToArray(),
-                Final = Bind(masked[^1].Weight, masked[^1].Bias, ref covered),
+                Initial = BoundAffine.Bind(masked[0].Weight, masked[0].Bias, ref covered),
+                Context = BoundAffine.Bind(made.ContextLayer!.weight!, made.ContextLayer.bias!, ref covered),
+                Hidden = masked.Skip(1).Take(layout.Blocks).Select(l => BoundAffine.Bind(l.Weight, l.Bias, ref covered)).ToArray(),
+                Final = BoundAffine.Bind(masked[^1].Weight, masked[^1].Bias, ref covered),
                 Perm = perm,
             });
         }
@@ -86,14 +81,6 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
         }
         double logConst = -0.5 * layout.D * Math.Log(2 * Math.PI) + layout.LogScaleSum;
         return new MafKernel(layout.D, layout.H, layout.C, layers.ToArray(), layout.Blocks, layout.Scale, layout.Shift, (float)logConst);
-    }
-
-    private static Affine Bind(TorchSharp.Modules.Parameter w, TorchSharp.Modules.Parameter b, ref long covered)
-    {
-        using var gw = w.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
-        using var gb = b.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
-        covered += w.numel() + b.numel();
-        return new Affine { W = TorchNative.Data(w), B = TorchNative.Data(b), GW = TorchNative.Data(gw), GB = TorchNative.Data(gb) };
     }
 
     private void Ensure(int rows)
@@ -129,20 +116,16 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
     public Tensor LogProb(Tensor theta, Tensor context)
     {
         using var threads = TorchNative.SingleThreadedMkl();
-        int n = (int)theta.shape[0], d = _d, h = _h, p = 2 * _d;
-        if (theta.dim() != 2 || theta.shape[1] != d) throw new ArgumentException($"theta must have shape (B, {d}); got ({string.Join(", ", theta.shape)}).", nameof(theta));
-        if (context.dim() != 2 || context.shape[0] != n || context.shape[1] != _c)
-            throw new ArgumentException($"context must have shape ({n}, {_c}); got ({string.Join(", ", context.shape)}).", nameof(context));
+        int n = KernelInputs.CheckShapes(theta, context, _d, _c), d = _d, h = _h, p = 2 * _d;
         Ensure(n);
         _rows = n;
         using (var th = theta.contiguous())
-        using (var cx = context.contiguous())
         {
             float* src = TorchNative.Data(th);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < d; j++) _y[0][i * d + j] = src[i * d + j] * _scale[j] + _shift[j];
-            Buffer.MemoryCopy(TorchNative.Data(cx), _ctx, (long)n * _c * 4, (long)n * _c * 4);
         }
+        KernelInputs.CopyContext(context, _ctx);
         new Span<float>(_logDet, n).Clear();
         Span<float> z = stackalloc float[d];
         for (int t = 0; t < _t; t++)

@@ -27,14 +27,7 @@ internal sealed class MafLayout
         int start = ts[0] is PointwiseAffineTransform ? 1 : 0;
         var made0 = ((MaskedAffineAutoregressiveTransform)ts[start]).AutoregressiveNet;
         int d = made0.Features;
-        var scale = Enumerable.Repeat(1f, d).ToArray();
-        var shift = new float[d];
-        if (start == 1)
-        {
-            var z = (PointwiseAffineTransform)ts[0];
-            scale = z.Scale.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
-            shift = z.Shift.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
-        }
+        var (scale, shift, logScaleSum) = KernelInputs.ThetaZScore(start == 1 ? (PointwiseAffineTransform)ts[0] : null, d);
         var layers = new List<(Made, int[])>();
         for (int i = start; i < ts.Count; i += 2)
             layers.Add((((MaskedAffineAutoregressiveTransform)ts[i]).AutoregressiveNet,
@@ -43,7 +36,7 @@ internal sealed class MafLayout
         {
             D = d, H = (int)made0.MaskedLayers.First().Weight.shape[0], C = (int)made0.ContextLayer!.weight!.shape[1],
             Blocks = made0.Blocks.Count, Scale = scale, Shift = shift,
-            LogScaleSum = scale.Sum(v => Math.Log(Math.Abs(v))), Layers = layers,
+            LogScaleSum = logScaleSum, Layers = layers,
         };
     }
 
@@ -69,11 +62,6 @@ internal sealed class MafLayout
                 return "the MADE layers differ in shape";
             (d, h, c, blocks) = (made.Features, hh, cc, made.Blocks.Count);
         }
-        foreach (var p in flow.parameters().Concat(flow.buffers()))
-        {
-            if (p.device_type != TorchSharp.DeviceType.CPU) return "the flow is not on the CPU";
-            if (p.is_floating_point() && p.dtype != ScalarType.Float32) return "a parameter is not float32";
-        }
-        return "";
+        return KernelInputs.CpuFloat32Reason(flow);
     }
 }

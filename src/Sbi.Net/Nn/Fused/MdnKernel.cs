@@ -14,15 +14,9 @@ namespace Sbi.Nn.Fused;
 /// </summary>
 internal sealed unsafe class MdnKernel : IFusedTrainingKernel
 {
-    private sealed class Affine
-    {
-        public float* W, B, GW, GB;
-        public int Out;
-    }
-
     private readonly int _d, _h, _c, _k, _u;
-    private readonly Affine _h0, _h1, _logits, _means, _diag;
-    private readonly Affine? _upper;
+    private readonly BoundAffine _h0, _h1, _logits, _means, _diag;
+    private readonly BoundAffine? _upper;
     private readonly float[]? _shift, _scale;
     private readonly double _logScaleTerm, _eps, _logNorm;
 
@@ -40,9 +34,9 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         _logNorm = -0.5 * _d * Math.Log(2 * Math.PI);
         var l = mdn.Layers;
         _h = (int)l.Hidden0.weight!.shape[0];
-        _h0 = Bind(l.Hidden0, ref covered); _h1 = Bind(l.Hidden1, ref covered);
-        _logits = Bind(l.Logits, ref covered); _means = Bind(l.Means, ref covered); _diag = Bind(l.Diagonal, ref covered);
-        _upper = l.Upper is null ? null : Bind(l.Upper, ref covered);
+        _h0 = BoundAffine.Bind(l.Hidden0, ref covered); _h1 = BoundAffine.Bind(l.Hidden1, ref covered);
+        _logits = BoundAffine.Bind(l.Logits, ref covered); _means = BoundAffine.Bind(l.Means, ref covered); _diag = BoundAffine.Bind(l.Diagonal, ref covered);
+        _upper = l.Upper is null ? null : BoundAffine.Bind(l.Upper, ref covered);
         _shift = shift; _scale = scale; _logScaleTerm = logScaleTerm;
     }
 
@@ -54,11 +48,8 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         if (!TorchNative.Available) { reason = TorchNative.MissingReason!; return null; }
         if (estimator is not MdnEstimator mdn) { reason = "the estimator is not an MDN"; return null; }
         if (mdn.EmbeddingNet.parameters().Any(p => p.requires_grad)) { reason = "the embedding net has trainable parameters"; return null; }
-        foreach (var p in estimator.parameters().Concat(estimator.buffers()))
-        {
-            if (p.device_type != TorchSharp.DeviceType.CPU) { reason = "the estimator is not on the CPU"; return null; }
-            if (p.is_floating_point() && p.dtype != ScalarType.Float32) { reason = "a parameter is not float32"; return null; }
-        }
+        reason = KernelInputs.CpuFloat32Reason(estimator);
+        if (reason.Length > 0) return null;
         using var scope = NewDisposeScope();
         int d = mdn.Net.Features;
         float[]? shift = null, scale = null;
@@ -82,14 +73,6 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         return kernel;
     }
 
-    private static Affine Bind(Linear l, ref long covered)
-    {
-        using var gw = l.weight!.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
-        using var gb = l.bias!.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
-        covered += l.weight.numel() + l.bias.numel();
-        return new Affine { W = TorchNative.Data(l.weight), B = TorchNative.Data(l.bias), GW = TorchNative.Data(gw), GB = TorchNative.Data(gb), Out = (int)l.weight.shape[0] };
-    }
-
     private void Ensure(int rows)
     {
         if (rows <= _capacity) return;
@@ -107,7 +90,7 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         _diagA = Take(kd); _dsig = Take(kd); _logDiag = Take(kd); _y = Take(kd); _rho = Take(_k); _pi = Take(_k);
     }
 
-    private void Head(Affine a, float* input, float* output, int n)
+    private void Head(BoundAffine a, float* input, float* output, int n)
     {
         VectorMath.FillRows(output, a.B, null, n, a.Out);
         TorchNative.Gemm(false, true, n, a.Out, _h, 1f, input, _h, a.W, _h, 1f, output, a.Out);
@@ -117,22 +100,18 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogProb(Tensor theta, Tensor context)
     {
-        int n = (int)theta.shape[0], d = _d, h = _h, c = _c;
-        if (theta.dim() != 2 || theta.shape[1] != d) throw new ArgumentException($"theta must have shape (B, {d}); got ({string.Join(", ", theta.shape)}).", nameof(theta));
-        if (context.dim() != 2 || context.shape[0] != n || context.shape[1] != c)
-            throw new ArgumentException($"context must have shape ({n}, {c}); got ({string.Join(", ", context.shape)}).", nameof(context));
+        int n = KernelInputs.CheckShapes(theta, context, _d, _c), d = _d, h = _h, c = _c;
         using var threads = TorchNative.SingleThreadedMkl();
         Ensure(n);
         _rows = n;
         using (var th = theta.contiguous())
-        using (var cx = context.contiguous())
         {
             float* src = TorchNative.Data(th);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < d; j++)
                     _z[i * d + j] = _shift is null ? src[i * d + j] : (src[i * d + j] - _shift[j]) / _scale![j];
-            Buffer.MemoryCopy(TorchNative.Data(cx), _ctx, (long)n * c * 4, (long)n * c * 4);
         }
+        KernelInputs.CopyContext(context, _ctx);
         VectorMath.FillRows(_a1, _h0.B, null, n, h);
         TorchNative.Gemm(false, true, n, h, c, 1f, _ctx, c, _h0.W, c, 1f, _a1, h);
         VectorMath.Relu(_a1, _a1, n * h);
@@ -236,7 +215,7 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         }
     }
 
-    private void HeadBackward(Affine a, float* grad, int n, bool accumulate)
+    private void HeadBackward(BoundAffine a, float* grad, int n, bool accumulate)
     {
         TorchNative.Gemm(true, false, a.Out, _h, n, 1f, grad, a.Out, _a2, _h, 0f, a.GW, _h);
         ColumnSums(grad, n, a.Out, a.GB);

@@ -17,21 +17,15 @@ namespace Sbi.Nn.Fused;
 /// </summary>
 internal sealed unsafe class NsfKernel : IFusedTrainingKernel
 {
-    private sealed class Affine
-    {
-        public float* W, B, GW, GB;
-        public int Out, In;
-    }
-
     private sealed class Block
     {
-        public required Affine Context, First, Second;
+        public required BoundAffine Context, First, Second;
     }
 
     private sealed class Coupling
     {
         public required int[] Identity, Transformed;
-        public required Affine Initial, Final;
+        public required BoundAffine Initial, Final;
         public required Block[] Blocks;
         public required SplineMath Spline;
         public required float* LuBias, LuLower, LuUpper, LuDiag, GLuBias, GLuLower, GLuUpper, GLuDiag;
@@ -67,14 +61,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
         var first = (PiecewiseRationalQuadraticCouplingTransform)ts[start];
         var net0 = (ResidualNet)first.TransformNet;
         int d = first.Features, h = net0.HiddenFeatures, c = net0.ContextFeatures;
-        var scale = Enumerable.Repeat(1f, d).ToArray();
-        var shift = new float[d];
-        if (start == 1)
-        {
-            var z = (PointwiseAffineTransform)ts[0];
-            scale = z.Scale.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
-            shift = z.Shift.cpu().to(ScalarType.Float32).expand(d).contiguous().data<float>().ToArray();
-        }
+        var (scale, shift, logScaleSum) = KernelInputs.ThetaZScore(start == 1 ? (PointwiseAffineTransform)ts[0] : null, d);
         long covered = 0;
         var layers = new List<Coupling>();
         for (int i = start; i < ts.Count; i += 2)
@@ -88,11 +75,11 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
             {
                 Identity = identity.Select(v => (int)v).ToArray(),
                 Transformed = transformed.Select(v => (int)v).ToArray(),
-                Initial = Bind(initial, ref covered),
-                Final = Bind(final, ref covered),
+                Initial = BoundAffine.Bind(initial, ref covered),
+                Final = BoundAffine.Bind(final, ref covered),
                 Blocks = blocks.Select(b => new Block
                 {
-                    Context = Bind(b.ContextLayer!, ref covered), First = Bind(b.LinearLayers.First, ref covered), Second = Bind(b.LinearLayers.Second, ref covered),
+                    Context = BoundAffine.Bind(b.ContextLayer!, ref covered), First = BoundAffine.Bind(b.LinearLayers.First, ref covered), Second = BoundAffine.Bind(b.LinearLayers.Second, ref covered),
                 }).ToArray(),
                 Spline = new SplineMath(coupling.NumBins, st.TailBound, st.Divisor, st.MinBinWidth, st.MinBinHeight, st.MinDerivative),
                 LuBias = Data(lu.Bias, ref covered), LuLower = Data(lu.Lower, ref covered), LuUpper = Data(lu.Upper, ref covered), LuDiag = Data(lu.Diag, ref covered),
@@ -105,7 +92,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
             reason = $"the kernel covers {covered} of {trainable} trainable parameters";
             return null;
         }
-        double logConst = -0.5 * d * Math.Log(2 * Math.PI) + scale.Sum(v => Math.Log(Math.Abs(v)));
+        double logConst = -0.5 * d * Math.Log(2 * Math.PI) + logScaleSum;
         return new NsfKernel(d, h, c, layers.ToArray(), scale, shift, logConst);
     }
 
@@ -134,11 +121,8 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
                 return "the conditioners differ in shape";
             (h, blocks) = (net.HiddenFeatures, layers.Blocks.Count);
         }
-        foreach (var p in estimator.parameters().Concat(estimator.buffers()))
-        {
-            if (p.device_type != TorchSharp.DeviceType.CPU) return "the estimator is not on the CPU";
-            if (p.is_floating_point() && p.dtype != ScalarType.Float32) return "a parameter is not float32";
-        }
+        var cpu = KernelInputs.CpuFloat32Reason(estimator);
+        if (cpu.Length > 0) return cpu;
         flow = fe.Net;
         return "";
     }
@@ -154,13 +138,6 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
         using var g = p.grad ?? throw new InvalidOperationException("the fused kernel needs gradient buffers (build the optimiser first).");
         return TorchNative.Data(g);
     }
-
-    private static Affine Bind(Linear l, ref long covered)
-        => new()
-        {
-            W = Data(l.weight!, ref covered), B = Data(l.bias!, ref covered), GW = Grad(l.weight!), GB = Grad(l.bias!),
-            Out = (int)l.weight!.shape[0], In = (int)l.weight.shape[1],
-        };
 
     private void Ensure(int rows)
     {
@@ -193,21 +170,17 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public Tensor LogProb(Tensor theta, Tensor context)
     {
-        int n = (int)theta.shape[0], d = _d, h = _h, c = _c;
-        if (theta.dim() != 2 || theta.shape[1] != d) throw new ArgumentException($"theta must have shape (B, {d}); got ({string.Join(", ", theta.shape)}).", nameof(theta));
-        if (context.dim() != 2 || context.shape[0] != n || context.shape[1] != c)
-            throw new ArgumentException($"context must have shape ({n}, {c}); got ({string.Join(", ", context.shape)}).", nameof(context));
+        int n = KernelInputs.CheckShapes(theta, context, _d, _c), d = _d, h = _h, c = _c;
         using var threads = TorchNative.SingleThreadedMkl();
         Ensure(n);
         _rows = n;
         using (var th = theta.contiguous())
-        using (var cx = context.contiguous())
         {
             float* src = TorchNative.Data(th);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < d; j++) _y[0][i * d + j] = src[i * d + j] * _scale[j] + _shift[j];
-            Buffer.MemoryCopy(TorchNative.Data(cx), _ctx, (long)n * c * 4, (long)n * c * 4);
         }
+        KernelInputs.CopyContext(context, _ctx);
         var logDet = new double[n];
         for (int t = 0; t < _layers.Length; t++)
         {

@@ -1,7 +1,5 @@
 using NUnit.Framework;
-using Sbi.Distributions;
 using Sbi.Estimators;
-using Sbi.Inference;
 using Sbi.Nn.Fused;
 using Sbi.Optim;
 using static TorchSharp.torch;
@@ -27,11 +25,8 @@ public class NsfKernelTests
         })(theta, x);
         using (no_grad())
             foreach (var p in net.parameters()) p.add_(randn_like(p) * 0.2); // away from the identity init
-        var adam = new FlatAdam(net.parameters().ToList(), 1e-3);
-        return (net, adam, theta, x);
+        return (net, new FlatAdam(net.parameters().ToList(), 1e-3), theta, x);
     }
-
-    private static Tensor Context(ConditionalDensityEstimator net, Tensor x) => FusedTrainingKernels.Embed(net, x);
 
     [TestCase(5, 3, 50, 2, 10, ZScoreMode.Independent)]
     [TestCase(2, 2, 16, 1, 4, ZScoreMode.Structured)]
@@ -41,13 +36,7 @@ public class NsfKernelTests
         using var scope = NewDisposeScope();
         var (net, _, theta, x) = Build(d, c, hidden, blocks, bins, zTheta);
         using var kernel = NsfKernel.TryCreate(net, out var reason);
-        Assert.That(kernel, Is.Not.Null, reason);
-        using var _ = no_grad();
-        var expected = net.LogProbPaired(theta, x);
-        var actual = kernel!.LogProb(theta, Context(net, x));
-        var tolerance = expected.abs() * 1e-5f + 1e-4f;
-        Assert.That((actual - expected).abs().le(tolerance).all().item<bool>(), Is.True,
-                    $"max |diff| {(actual - expected).abs().max().item<float>()} at max |log q| {expected.abs().max().item<float>()}");
+        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x, 1e-5f, 1e-4f);
     }
 
     [TestCase(5, 3, 50, 2, 10)]
@@ -57,21 +46,7 @@ public class NsfKernelTests
     {
         using var scope = NewDisposeScope();
         var (net, adam, theta, x) = Build(d, c, hidden, blocks, bins);
-        var coef = randn(theta.shape[0]) / theta.shape[0];
-        adam.ZeroGrad();
-        (coef * net.LogProbPaired(theta, x)).sum().backward();
-        var expected = adam.Gradients.clone();
-
-        using var kernel = NsfKernel.TryCreate(net, out var reason);
-        Assert.That(kernel, Is.Not.Null, reason);
-        adam.Gradients.fill_(7f); // stale values must be overwritten
-        kernel!.LogProb(theta, Context(net, x));
-        kernel.Backward(coef);
-        var actual = adam.Gradients;
-        float scale = expected.abs().max().item<float>();
-        Assert.That(scale, Is.GreaterThan(1e-3f));
-        var error = (actual - expected).abs().max().item<float>();
-        Assert.That(error, Is.LessThan(1e-3f * Math.Max(1f, scale)), $"max |diff| {error}, scale {scale}");
+        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => NsfKernel.TryCreate(net, out _), theta, x, 1e-3f);
     }
 
     [Test]
@@ -88,35 +63,7 @@ public class NsfKernelTests
         }
     }
 
-    /// <summary>Round 0 and an NPE-B round trained with the kernel and with autograd from the same seed: same losses to rounding.</summary>
     [Test]
     public void TrainingMatchesAutogradTraining()
-    {
-        var runs = new List<(List<double> Train, List<double> Val, string Backend)>();
-        foreach (bool fused in new[] { true, false })
-        {
-            using var scope = NewDisposeScope();
-            manual_seed(5);
-            var prior = new BoxUniform(zeros(3) - 2, zeros(3) + 2);
-            var theta = prior.Sample(600);
-            var x = theta + 0.3 * randn_like(theta);
-            var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { Model = "nsf", HiddenFeatures = 20, NumTransforms = 2, NumBins = 5 }),
-                               showProgressBars: false) { UseFusedCpuKernels = fused };
-            npe.AppendSimulations(theta, x).Train(maxNumEpochs: 3, trainingBatchSize: 50);
-            var backend = npe.TrainingBackend;
-            var posterior = npe.BuildPosterior().SetDefaultX(x.narrow(0, 0, 1));
-            var theta2 = posterior.Sample(300);
-            var x2 = theta2 + 0.3 * randn_like(theta2);
-            npe.AppendSimulations(theta2, x2, proposal: posterior).Train(maxNumEpochs: 3, trainingBatchSize: 50);
-            runs.Add((npe.Summary.TrainingLoss.ToList(), npe.Summary.ValidationLoss.ToList(), backend));
-        }
-        Assert.That(runs[0].Backend, Is.EqualTo("fused CPU kernel"));
-        Assert.That(runs[1].Backend, Does.StartWith("autograd"));
-        Assert.That(runs[0].Train.Count, Is.EqualTo(runs[1].Train.Count));
-        for (int i = 0; i < runs[0].Train.Count; i++)
-        {
-            Assert.That(runs[0].Train[i], Is.EqualTo(runs[1].Train[i]).Within(1e-4 * Math.Max(1, Math.Abs(runs[1].Train[i]))), $"training loss {i}");
-            Assert.That(runs[0].Val[i], Is.EqualTo(runs[1].Val[i]).Within(1e-4 * Math.Max(1, Math.Abs(runs[1].Val[i]))), $"validation loss {i}");
-        }
-    }
+        => FusedKernelChecks.TrainingMatchesAutograd(new DensityEstimatorOptions { Model = "nsf", HiddenFeatures = 20, NumTransforms = 2, NumBins = 5 }, 3);
 }
