@@ -173,9 +173,10 @@ public sealed partial class NpeB
     }
 
     /// <summary>
-    /// Binds the fused MAF kernel to the network and the optimiser's gradient buffers when the configuration allows
-    /// it. Masked MADE weights are zeroed again (a resumed call may follow a weight load) since the kernel multiplies
-    /// by the raw weights; the optimiser already masks their gradients.
+    /// Binds the fused kernel of the estimator's family (<see cref="Sbi.Nn.Fused.FusedTrainingKernels"/>) to the network
+    /// and the optimiser's gradient buffers when the configuration allows it. Masked MADE weights are zeroed again (a
+    /// resumed call may follow a weight load) since the kernels multiply by the raw weights; the optimiser already
+    /// masks their gradients.
     /// </summary>
     private void BindFusedKernel()
     {
@@ -229,7 +230,7 @@ public sealed partial class NpeB
         if (Schedule is null) return;
         int call = Summary.EpochsTrained.Count;
         _trainLoader!.OrderSource = Schedule.Orders(call, true, _trainLoader.Indices);
-        _valLoader!.OrderSource = Schedule.Orders(call, false, _valIndices!);
+        _valLoader!.OrderSource = Schedule.Orders(call, false, _valLoader.Indices);
     }
 
     private void BuildNetwork(Tensor theta, Tensor x)

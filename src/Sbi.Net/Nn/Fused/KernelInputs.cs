@@ -28,6 +28,29 @@ internal static unsafe class KernelInputs
         return "";
     }
 
+    /// <summary>
+    /// Why a kernel does not replace autograd for a module: "" when the parameters it bound (<paramref name="covered"/>
+    /// scalars) are all the module's trainable ones, else the mismatch (a gradient would silently stay zero).
+    /// </summary>
+    public static string CoverageReason(TorchSharp.torch.nn.Module module, long covered)
+    {
+        long trainable = module.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+        return covered == trainable ? "" : $"the kernel covers {covered} of {trainable} trainable parameters";
+    }
+
+    /// <summary>
+    /// Writes z-scored θ (B, D) into a kernel buffer, row i feature j at <c>destination[i·stride + offset + j]</c>:
+    /// θ·scale + shift, nflows' <c>PointwiseAffineTransform</c>.
+    /// </summary>
+    public static void CopyStandardized(Tensor theta, float[] scale, float[] shift, float* destination, int stride, int offset = 0)
+    {
+        using var th = theta.contiguous();
+        float* src = TorchNative.Data(th);
+        int n = (int)th.shape[0], d = scale.Length;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) destination[(long)i * stride + offset + j] = src[i * d + j] * scale[j] + shift[j];
+    }
+
     /// <summary>Copies the (B, C) context into a kernel buffer.</summary>
     public static void CopyContext(Tensor context, float* destination)
     {

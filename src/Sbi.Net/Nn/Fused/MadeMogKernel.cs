@@ -77,14 +77,10 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         var (scale, shift, _) = KernelInputs.ThetaZScore(composite.Transforms.Count == 1 ? (PointwiseAffineTransform)composite.Transforms[0] : null, d);
         long covered = 0;
         var kernel = new MadeMogKernel(dist, (int)made.ContextLayer.weight!.shape[1], scale, shift, ref covered);
-        long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        if (covered != trainable)
-        {
-            kernel.Dispose();
-            reason = $"the kernel covers {covered} of {trainable} trainable parameters";
-            return null;
-        }
-        return kernel;
+        reason = KernelInputs.CoverageReason(estimator, covered);
+        if (reason.Length == 0) return kernel;
+        kernel.Dispose();
+        return null;
     }
 
     private void Ensure(int rows)
@@ -116,15 +112,8 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         Ensure(n);
         _rows = n;
         KernelInputs.CopyContext(context, _ctx);
-        using (var th = theta.contiguous())
-        {
-            float* src = TorchNative.Data(th);
-            for (int i = 0; i < n; i++)
-            {
-                _u[i * f] = 0f; // the dummy coordinate
-                for (int j = 0; j < d; j++) _u[i * f + 1 + j] = src[i * d + j] * _scale[j] + _shift[j];
-            }
-        }
+        for (int i = 0; i < n; i++) _u[i * f] = 0f; // the dummy coordinate
+        KernelInputs.CopyStandardized(theta, _scale, _shift, _u, f, offset: 1);
         // h0 = (W0 ⊙ M0) u + b0 + W_c c + b_c (no activation on the context term)
         float* hcur = _hs[0];
         VectorMath.FillRows(hcur, _initial.B, null, n, h);
@@ -272,7 +261,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         }
         float* top = _hs[_nb];
         TorchNative.Gemm(true, false, _out, h, n, 1f, _gP, _out, top, h, 0f, _final.GW, h);
-        ColumnSums(_gP, n, _out, _final.GB);
+        VectorMath.ColumnSums(_gP, n, _out, _final.GB);
         TorchNative.Gemm(false, false, n, h, _out, 1f, _gP, _out, _final.W, h, 0f, _gH, h);
         for (int b = _nb - 1; b >= 0; b--)
         {
@@ -280,28 +269,21 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
             float* a = _a[b], r = _r[b];
             // h' = h + W1 r + b1, r = relu(W0 a + b0 + W_c c + b_c), a = relu(h)
             TorchNative.Gemm(true, false, h, h, n, 1f, _gH, h, r, h, 0f, second.GW, h);
-            ColumnSums(_gH, n, h, second.GB);
+            VectorMath.ColumnSums(_gH, n, h, second.GB);
             TorchNative.Gemm(false, false, n, h, h, 1f, _gH, h, second.W, h, 0f, _gT, h);
             VectorMath.ReluBackward(_gT, r, n * h);
             TorchNative.Gemm(true, false, h, h, n, 1f, _gT, h, a, h, 0f, first.GW, h);
-            ColumnSums(_gT, n, h, first.GB);
+            VectorMath.ColumnSums(_gT, n, h, first.GB);
             TorchNative.Gemm(true, false, h, c, n, 1f, _gT, h, _ctx, c, 0f, ctxL.GW, c);
-            ColumnSums(_gT, n, h, ctxL.GB);
+            VectorMath.ColumnSums(_gT, n, h, ctxL.GB);
             TorchNative.Gemm(false, false, n, h, h, 1f, _gT, h, first.W, h, 0f, _gA, h);
             VectorMath.ReluBackward(_gA, a, n * h);
             VectorMath.Add(_gH, _gA, _gH, n * h);
         }
         TorchNative.Gemm(true, false, h, f, n, 1f, _gH, h, _u, f, 0f, _initial.GW, f);
-        ColumnSums(_gH, n, h, _initial.GB);
+        VectorMath.ColumnSums(_gH, n, h, _initial.GB);
         TorchNative.Gemm(true, false, h, c, n, 1f, _gH, h, _ctx, c, 0f, _context.GW, c);
-        ColumnSums(_gH, n, h, _context.GB);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ColumnSums(float* m, int rows, int cols, float* result)
-    {
-        new Span<float>(result, cols).Clear();
-        for (int i = 0; i < rows; i++) VectorMath.Add(result, m + (long)i * cols, result, cols);
+        VectorMath.ColumnSums(_gH, n, h, _context.GB);
     }
 
     /// <inheritdoc/>

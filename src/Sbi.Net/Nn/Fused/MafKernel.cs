@@ -73,12 +73,8 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
                 Perm = perm,
             });
         }
-        long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        if (covered != trainable)
-        {
-            reason = $"the kernel covers {covered} of {trainable} trainable parameters";
-            return null;
-        }
+        reason = KernelInputs.CoverageReason(estimator, covered);
+        if (reason.Length > 0) return null;
         double logConst = -0.5 * layout.D * Math.Log(2 * Math.PI) + layout.LogScaleSum;
         return new MafKernel(layout.D, layout.H, layout.C, layers.ToArray(), layout.Blocks, layout.Scale, layout.Shift, (float)logConst);
     }
@@ -119,12 +115,7 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
         int n = KernelInputs.CheckShapes(theta, context, _d, _c), d = _d, h = _h, p = 2 * _d;
         Ensure(n);
         _rows = n;
-        using (var th = theta.contiguous())
-        {
-            float* src = TorchNative.Data(th);
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < d; j++) _y[0][i * d + j] = src[i * d + j] * _scale[j] + _shift[j];
-        }
+        KernelInputs.CopyStandardized(theta, _scale, _shift, _y[0], d);
         KernelInputs.CopyContext(context, _ctx);
         new Span<float>(_logDet, n).Clear();
         Span<float> z = stackalloc float[d];

@@ -63,14 +63,10 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         long covered = 0;
         var c = (int)mdn.Net.Layers.Hidden0.weight!.shape[1];
         var kernel = new MdnKernel(mdn.Net, c, shift, scale, logScaleTerm, ref covered);
-        long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        if (covered != trainable)
-        {
-            kernel.Dispose();
-            reason = $"the kernel covers {covered} of {trainable} trainable parameters";
-            return null;
-        }
-        return kernel;
+        reason = KernelInputs.CoverageReason(estimator, covered);
+        if (reason.Length == 0) return kernel;
+        kernel.Dispose();
+        return null;
     }
 
     private void Ensure(int rows)
@@ -218,14 +214,8 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
     private void HeadBackward(BoundAffine a, float* grad, int n, bool accumulate)
     {
         TorchNative.Gemm(true, false, a.Out, _h, n, 1f, grad, a.Out, _a2, _h, 0f, a.GW, _h);
-        ColumnSums(grad, n, a.Out, a.GB);
+        VectorMath.ColumnSums(grad, n, a.Out, a.GB);
         TorchNative.Gemm(false, false, n, _h, a.Out, 1f, grad, a.Out, a.W, _h, accumulate ? 1f : 0f, _gh, _h);
-    }
-
-    private static void ColumnSums(float* m, int rows, int cols, float* result)
-    {
-        new Span<float>(result, cols).Clear();
-        for (int i = 0; i < rows; i++) VectorMath.Add(result, m + (long)i * cols, result, cols);
     }
 
     /// <inheritdoc/>
@@ -244,11 +234,11 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
         if (_upper is not null) HeadBackward(_upper, _gu, n, true);
         VectorMath.ReluBackward(_gh, _a2, n * h);
         TorchNative.Gemm(true, false, h, h, n, 1f, _gh, h, _a1, h, 0f, _h1.GW, h);
-        ColumnSums(_gh, n, h, _h1.GB);
+        VectorMath.ColumnSums(_gh, n, h, _h1.GB);
         TorchNative.Gemm(false, false, n, h, h, 1f, _gh, h, _h1.W, h, 0f, _gh2, h);
         VectorMath.ReluBackward(_gh2, _a1, n * h);
         TorchNative.Gemm(true, false, h, c, n, 1f, _gh2, h, _ctx, c, 0f, _h0.GW, c);
-        ColumnSums(_gh2, n, h, _h0.GB);
+        VectorMath.ColumnSums(_gh2, n, h, _h0.GB);
     }
 
     /// <inheritdoc/>

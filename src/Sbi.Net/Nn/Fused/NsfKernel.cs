@@ -86,12 +86,8 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
                 GLuBias = Grad(lu.Bias), GLuLower = Grad(lu.Lower), GLuUpper = Grad(lu.Upper), GLuDiag = Grad(lu.Diag),
             });
         }
-        long trainable = estimator.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        if (covered != trainable)
-        {
-            reason = $"the kernel covers {covered} of {trainable} trainable parameters";
-            return null;
-        }
+        reason = KernelInputs.CoverageReason(estimator, covered);
+        if (reason.Length > 0) return null;
         double logConst = -0.5 * d * Math.Log(2 * Math.PI) + logScaleSum;
         return new NsfKernel(d, h, c, layers.ToArray(), scale, shift, logConst);
     }
@@ -174,12 +170,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
         using var threads = TorchNative.SingleThreadedMkl();
         Ensure(n);
         _rows = n;
-        using (var th = theta.contiguous())
-        {
-            float* src = TorchNative.Data(th);
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < d; j++) _y[0][i * d + j] = src[i * d + j] * _scale[j] + _shift[j];
-        }
+        KernelInputs.CopyStandardized(theta, _scale, _shift, _y[0], d);
         KernelInputs.CopyContext(context, _ctx);
         var logDet = new double[n];
         for (int t = 0; t < _layers.Length; t++)
@@ -270,7 +261,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
                 {
                     lower[r * d + c] = 1;
                     double u = l.LuDiag[r];
-                    double diag = (u > 20 ? u : Math.Log(1 + Math.Exp(u))) + 1e-3;
+                    double diag = SplineMath.Softplus(u) + 1e-3;
                     upper[r * d + c] = diag;
                     buf[2 * d * d + r] = diag;
                 }

@@ -24,7 +24,8 @@ internal readonly struct SplineMath
     /// <summary>Number of packed parameters per element, 3K − 1.</summary>
     public int ParameterCount => 3 * _k - 1;
 
-    private static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
+    /// <summary>PyTorch's softplus (β = 1, threshold 20) in double precision.</summary>
+    internal static double Softplus(double x) => x > 20 ? x : Math.Log(1 + Math.Exp(x));
 
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 

@@ -153,6 +153,14 @@ internal static unsafe class VectorMath
         }
         for (; i < n; i++) g[i] *= s[i] * (1f - s[i]);
     }
+    /// <summary>result[j] = Σ_i m[i, j] for a (rows × cols) row-major matrix (a bias gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ColumnSums(float* m, int rows, int cols, float* result)
+    {
+        new Span<float>(result, cols).Clear();
+        for (int i = 0; i < rows; i++) Add(result, m + (long)i * cols, result, cols);
+    }
+
     /// <summary>y = eˣ (vectorised; a few ulp, as PyTorch's vectorised exp).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Exp(float* x, float* y, int n)
