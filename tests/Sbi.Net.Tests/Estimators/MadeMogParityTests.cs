@@ -20,10 +20,7 @@ public class MadeMogParityTests
     {
         using var scope = NewDisposeScope();
         var f = Fixtures.Load($"made_D{d}.npz");
-        var est = f.Estimator();
-        using var _ = no_grad();
-        var lp = est.LogProb(f.T("theta").unsqueeze(0), f.T("x"))[0];
-        double err = (lp - f.T("log_prob")).abs().max().item<float>();
+        double err = f.LogProbError(f.Estimator());
         Assert.That(err, Is.LessThan(1e-5), $"max |log q − sbi| = {err}");
     }
 
@@ -60,8 +57,6 @@ public class MadeMogParityTests
         // Masks and degrees are recomputed from the architecture: they must equal sbi's stored ones.
         foreach (var k in sbis.Keys.Where(k => k.EndsWith(".mask") || k.EndsWith(".degrees")))
             Assert.That(ours[k].shape.SequenceEqual(sbis[k].shape) && ours[k].eq(sbis[k].to(ours[k].dtype)).all().item<bool>(), k);
-        var trainable = f.Config().GetProperty("trainable_keys").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
-        Assert.That(est.named_parameters().Select(p => p.name).ToHashSet(), Is.EquivalentTo(trainable));
-        Assert.That(est.NumTrainableParameters, Is.EqualTo(f.Config().GetProperty("num_trainable_parameters").GetInt64()));
+        f.AssertTrainableParametersAreSbis(est);
     }
 }

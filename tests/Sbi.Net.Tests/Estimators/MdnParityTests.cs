@@ -21,10 +21,7 @@ public class MdnParityTests
     {
         using var scope = NewDisposeScope();
         var f = Fixtures.Load($"mdn_D{d}.npz");
-        var est = f.Estimator();
-        using var _ = no_grad();
-        var lp = est.LogProb(f.T("theta").unsqueeze(0), f.T("x"))[0];
-        double err = (lp - f.T("log_prob")).abs().max().item<float>();
+        double err = f.LogProbError(f.Estimator());
         Assert.That(err, Is.LessThan(1e-5), $"max |log q − sbi| = {err}");
     }
 
@@ -74,9 +71,7 @@ public class MdnParityTests
         var f = Fixtures.Load($"mdn_D{d}.npz");
         var est = f.Estimator();
         Assert.That(est.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal), Is.EqualTo(f.StateDict().Keys.OrderBy(k => k, StringComparer.Ordinal)));
-        var trainable = f.Config().GetProperty("trainable_keys").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
-        Assert.That(est.named_parameters().Select(p => p.name).ToHashSet(), Is.EquivalentTo(trainable));
-        Assert.That(est.NumTrainableParameters, Is.EqualTo(f.Config().GetProperty("num_trainable_parameters").GetInt64()));
+        f.AssertTrainableParametersAreSbis(est);
     }
 
     internal static (Tensor Mean, Tensor Cov) ExactMoments(MdnEstimator est, Tensor x)

@@ -20,10 +20,7 @@ public class NsfParityTests
     {
         using var scope = NewDisposeScope();
         var f = Fixtures.Load($"nsf_D{d}.npz");
-        var est = f.Estimator();
-        using var _ = no_grad();
-        var lp = est.LogProb(f.T("theta").unsqueeze(0), f.T("x"))[0];
-        double err = (lp - f.T("log_prob")).abs().max().item<float>();
+        double err = f.LogProbError(f.Estimator());
         Assert.That(err, Is.LessThan(2e-5), $"max |log q − sbi| = {err}");
     }
 
@@ -58,8 +55,6 @@ public class NsfParityTests
         var sbis = f.StateDict();
         Assert.That(ours.Keys.OrderBy(k => k, StringComparer.Ordinal), Is.EqualTo(sbis.Keys.OrderBy(k => k, StringComparer.Ordinal)));
         foreach (var (k, t) in sbis) Assert.That(ours[k].dtype, Is.EqualTo(t.dtype), k);
-        var trainable = f.Config().GetProperty("trainable_keys").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
-        Assert.That(est.named_parameters().Select(p => p.name).ToHashSet(), Is.EquivalentTo(trainable));
-        Assert.That(est.NumTrainableParameters, Is.EqualTo(f.Config().GetProperty("num_trainable_parameters").GetInt64()));
+        f.AssertTrainableParametersAreSbis(est);
     }
 }
