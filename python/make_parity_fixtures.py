@@ -7,8 +7,12 @@
   direct_{est}_D2.npz  DirectPosterior of the committed {est}_D2.npz weights at an observation near a corner of
                        the prior box (strong leakage): rejection-sample moments, leakage factor, log_prob.
 
+  --add-float64        every fixture (the committed REFERENCE.md set too) gets its float64 companions under
+                       `f64/` (python/sbi_parity_float64.py): sbi's estimator with the file's own weights, in
+                       double precision, on the file's own inputs. Every other array is copied unchanged.
+
 Run with the reference Python (see python/setup_sbi_reference.sh), from anywhere:
-  /usr/bin/python3 python/make_parity_fixtures.py [--only PATTERN] [--force]
+  /usr/bin/python3 python/make_parity_fixtures.py [--only PATTERN] [--force] [--add-float64]
 sbi's TensorBoard logs go to a temporary folder. Every file records the versions that made it in meta_json.
 """
 
@@ -59,17 +63,49 @@ def make(kind: str, est: str, d: int):
     return arrays, info
 
 
+def _direct_weights(name: str, out_dir: str):
+    if not name.startswith("direct_"):
+        return None
+    with np.load(os.path.join(out_dir, name[len("direct_"):]), allow_pickle=False) as w:
+        return {k: w[k] for k in w.files if k.startswith("sd/")}
+
+
+def add_float64(out_dir: str, pattern: str):
+    """Rewrites each matching fixture with its float64 companions (earlier f64/ arrays replaced, the rest kept
+    bit for bit and in order); written to a temporary file in the folder and renamed into place."""
+    import sbi_parity_float64 as f64
+
+    for name in sorted(os.listdir(out_dir)):
+        if not name.endswith(".npz") or not fnmatch.fnmatch(name, pattern):
+            continue
+        path = os.path.join(out_dir, name)
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files if not k.startswith(f64.PREFIX)}
+        extra = f64.companions(arrays, _direct_weights(name, out_dir))
+        if not extra:
+            continue
+        arrays.update(extra)
+        tmp = path + f".tmp-{os.getpid()}.npz"
+        np.savez_compressed(tmp, **arrays)
+        os.replace(tmp, path)
+        print(f"{name}: {len(extra)} float64 companions, {os.path.getsize(path):,} bytes", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", default="*", help="fnmatch pattern over file names")
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.add_argument("--out", default=FIXTURES)
+    parser.add_argument("--add-float64", action="store_true", help="add f64/ companions to every fixture, then stop")
     opts = parser.parse_args()
     sys.path.insert(0, HERE)
     os.chdir(tempfile.mkdtemp(prefix="sbi-parity-fixtures-"))  # sbi writes ./sbi-logs
     import sbi_parity
 
     sbi_parity._import_reference()
+    if opts.add_float64:
+        add_float64(opts.out, opts.only)
+        return
     versions = sbi_parity.versions()
     versions.pop("sbi_path", None)
     for name, job in jobs():
@@ -80,6 +116,9 @@ def main():
         meta = dict(info, versions=versions, sbi_version=versions["sbi"], torch_version=versions["torch"],
                     generator="python/make_parity_fixtures.py")
         arrays["meta_json"] = np.array(json.dumps(meta, sort_keys=True))
+        import sbi_parity_float64 as f64
+
+        arrays.update(f64.companions(arrays, _direct_weights(name, opts.out)))
         np.savez_compressed(path, **arrays)
         print(f"{name}: {os.path.getsize(path):,} bytes, {len(arrays)} arrays", flush=True)
 

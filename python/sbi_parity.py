@@ -72,6 +72,16 @@ def _weights(inputs: dict) -> dict:
 
 
 def dispatch(case: str, args: dict, inputs: dict):
+    arrays, info = _dispatch(case, args, inputs)
+    if case in ("estimator", "loss", "direct"):
+        import sbi_parity_float64
+
+        # The float64 companions every float32 output is checked against (same recipe as the fixtures).
+        arrays.update(sbi_parity_float64.companions(arrays, _weights(inputs) if case == "direct" else None))
+    return arrays, info
+
+
+def _dispatch(case: str, args: dict, inputs: dict):
     if case == "versions":
         _import_reference()
         return {}, {}
@@ -90,6 +100,8 @@ def dispatch(case: str, args: dict, inputs: dict):
     if case == "direct":
         return cases.direct_case(args["estimator"], int(args["D"]), _weights(inputs), inputs["x_o"],
                                  **_ints(args, "seed", "n_samples"))
+    if case == "weights_out":
+        return cases.weights_out_case(args["estimator"], args["state_dict"], inputs["theta"], inputs["x"])
     if case == "c2st":
         return stats.c2st_case(inputs["X"], inputs["Y"], **_ints(args, "seed"))
     if case == "gaussian_linear":

@@ -191,6 +191,24 @@ def direct_case(estimator: str, d: int, weights: dict, x_o: np.ndarray, seed: in
         "leakage_acceptance": np.float64(acc), "leakage_num_proposed": np.int64(counter.proposed),
         "num_samples": np.int64(n_samples), "sample_mean": mean.numpy(), "sample_var": var.numpy(),
         "sample_m4": m4.numpy(), "eval_theta": np32(theta), "eval_log_prob": np32(lp_norm),
-        "eval_log_prob_raw": np32(lp_raw),
+        "eval_log_prob_raw": np32(lp_raw), "config_json": text(config_json(estimator, net, d)),
     }
     return out, {"case": "direct", "estimator": estimator, "D": d, "seed": seed}
+
+
+def weights_out_case(estimator: str, state_dict_path: str, theta: np.ndarray, x: np.ndarray):
+    """Sbi.Net's saved state dict (SbiStateDict.Save) loaded into sbi's own estimator of the same kind, built with
+    the default configuration on the given batch, with load_state_dict(strict=True); its log_prob on the batch in
+    float32 and (f64/) float64."""
+    theta_t, x_t = torch.from_numpy(np.ascontiguousarray(theta)), torch.from_numpy(np.ascontiguousarray(x))
+    net = config(estimator).build(theta_t, x_t)
+    net.load_state_dict(torch.load(state_dict_path), strict=True)
+    net.eval()
+    net64 = copy.deepcopy(net).double()
+    with torch.no_grad():
+        lp = net.log_prob(theta_t.unsqueeze(0), x_t)[0]
+        lp64 = net64.log_prob(theta_t.double().unsqueeze(0), x_t.double())[0]
+    out = {"theta": np32(theta_t), "x": np32(x_t), "log_prob": np32(lp), "f64/log_prob": lp64.numpy().copy()}
+    return out, {"case": "weights_out", "estimator": estimator, "state_dict": state_dict_path,
+                 "keys_loaded": len(net.state_dict())}
+
