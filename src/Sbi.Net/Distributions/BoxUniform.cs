@@ -12,6 +12,7 @@ namespace Sbi.Distributions;
 public sealed class BoxUniform : IDistribution, IDisposable
 {
     private readonly Tensor _logVolume;
+    private readonly double _logVolume64;
 
     /// <summary>Creates the box from per-dimension bounds (any float dtype; stored as float32).</summary>
     public BoxUniform(Tensor low, Tensor high, Device? device = null)
@@ -29,6 +30,7 @@ public sealed class BoxUniform : IDistribution, IDisposable
             if (!(High > Low).all().item<bool>())
                 throw new ArgumentException($"high must exceed low in every dimension; low = [{string.Join(", ", Low.data<float>())}], high = [{string.Join(", ", High.data<float>())}].", nameof(high));
             _logVolume = (High - Low).log().sum().DetachFromDisposeScope();
+            _logVolume64 = (High - Low).to(ScalarType.Float64).log().sum().item<double>();
         }
     }
 
@@ -69,7 +71,10 @@ public sealed class BoxUniform : IDistribution, IDisposable
         CheckTheta(theta);
         using var scope = NewDisposeScope();
         var inside = (theta >= Low).logical_and(theta < High).all(-1);
-        var lp = where(inside, -_logVolume, tensor(float.NegativeInfinity, device: theta.device));
+        // float32 θ: sbi's float32 sum of log-widths; float64 θ (reference evaluations): the same sum in float64.
+        var lp = theta.dtype == ScalarType.Float64
+            ? where(inside, tensor(-_logVolume64, ScalarType.Float64, theta.device), tensor(double.NegativeInfinity, ScalarType.Float64, theta.device))
+            : where(inside, -_logVolume, tensor(float.NegativeInfinity, device: theta.device));
         return lp.MoveToOuterDisposeScope();
     }
 

@@ -9,6 +9,9 @@ public sealed class MultivariateNormal : IDistribution, IDisposable
 {
     private readonly Tensor _scaleTril;
     private readonly Tensor _halfLogDet;
+    // The same factor in float64 (from the float32 covariance values), for float64 reference evaluations.
+    private readonly Tensor _scaleTril64;
+    private readonly double _halfLogDet64;
 
     /// <summary>Creates N(<paramref name="loc"/>, <paramref name="covariance"/>); covariance must be symmetric positive definite.</summary>
     public MultivariateNormal(Tensor loc, Tensor covariance, Device? device = null)
@@ -32,6 +35,9 @@ public sealed class MultivariateNormal : IDistribution, IDisposable
             }
             _scaleTril = l.DetachFromDisposeScope();
             _halfLogDet = l.diagonal().log().sum().DetachFromDisposeScope();
+            var l64 = linalg.cholesky(Covariance.to(ScalarType.Float64));
+            _scaleTril64 = l64.DetachFromDisposeScope();
+            _halfLogDet64 = l64.diagonal().log().sum().item<double>();
         }
     }
 
@@ -78,10 +84,13 @@ public sealed class MultivariateNormal : IDistribution, IDisposable
         if (theta.dim() == 0 || theta.shape[^1] != Dim)
             throw new ArgumentException($"theta must have D = {Dim} entries in its last dimension; got shape {Guard.Shape(theta)}.", nameof(theta));
         using var scope = NewDisposeScope();
-        var diff = (theta - Loc).unsqueeze(-1);
-        var l = _scaleTril.expand(diff.shape[..^2].Concat(new long[] { Dim, Dim }).ToArray());
+        // float64 θ (reference evaluations) uses the float64 factor; float32 θ the float32 one, as torch does.
+        bool f64 = theta.dtype == ScalarType.Float64;
+        var diff = (theta - (f64 ? Loc.to(ScalarType.Float64) : Loc)).unsqueeze(-1);
+        var l = (f64 ? _scaleTril64 : _scaleTril).expand(diff.shape[..^2].Concat(new long[] { Dim, Dim }).ToArray());
         var m = linalg.solve_triangular(l, diff, upper: false).squeeze(-1);
-        var lp = -0.5 * m.pow(2).sum(-1) - _halfLogDet - 0.5 * Dim * Math.Log(2 * Math.PI);
+        var quad = -0.5 * m.pow(2).sum(-1);
+        var lp = (f64 ? quad - _halfLogDet64 : quad - _halfLogDet) - 0.5 * Dim * Math.Log(2 * Math.PI);
         return lp.MoveToOuterDisposeScope();
     }
 
@@ -99,5 +108,6 @@ public sealed class MultivariateNormal : IDistribution, IDisposable
         Covariance.Dispose();
         _scaleTril.Dispose();
         _halfLogDet.Dispose();
+        _scaleTril64.Dispose();
     }
 }

@@ -44,7 +44,8 @@ public static class NpeBLoss
         {
             var lp = LogProbOn(proposals[k] ?? prior, theta).reshape(-1);
             CheckLogProb(lp, $"proposal {k}");
-            cols[k] = lp + (float)Math.Log(counts[k] / total);
+            // A double scalar: float32 columns add it rounded to float32 (as sbi), float64 columns exactly.
+            cols[k] = lp + Math.Log(counts[k] / total);
         }
         var m = stack(cols, 1).logsumexp(1);
         return (a.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());

@@ -59,8 +59,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
     public static MadeMogKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
     {
         reason = "";
-        if (!VectorMath.Supported) { reason = "the CPU lacks AVX2/FMA"; return null; }
-        if (!TorchNative.Available) { reason = TorchNative.MissingReason!; return null; }
+        if (FusedAvailability.Reason is { } unavailable) { reason = unavailable; return null; }
         if (estimator is not FlowEstimator fe) { reason = "the estimator is not a flow"; return null; }
         if (fe.Net.Distribution is not MadeMogDistribution dist) { reason = "the base distribution is not a MADE mixture of Gaussians"; return null; }
         if (fe.Net.EmbeddingNet.parameters().Any(p => p.requires_grad)) { reason = "the embedding net has trainable parameters"; return null; }

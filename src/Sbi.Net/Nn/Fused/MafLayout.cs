@@ -42,8 +42,7 @@ internal sealed class MafLayout
 
     private static string Check(Flow flow)
     {
-        if (!VectorMath.Supported) return "the CPU lacks AVX2/FMA";
-        if (!TorchNative.Available) return TorchNative.MissingReason!;
+        if (FusedAvailability.Reason is { } unavailable) return unavailable;
         if (flow.Distribution is not StandardNormal) return "the base distribution is not a standard normal";
         if (flow.Transform is not CompositeTransform composite) return "the transform is not composite";
         var ts = composite.Transforms;

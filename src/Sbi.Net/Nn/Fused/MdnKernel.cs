@@ -44,8 +44,7 @@ internal sealed unsafe class MdnKernel : IFusedTrainingKernel
     public static MdnKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
     {
         reason = "";
-        if (!VectorMath.Supported) { reason = "the CPU lacks AVX2/FMA"; return null; }
-        if (!TorchNative.Available) { reason = TorchNative.MissingReason!; return null; }
+        if (FusedAvailability.Reason is { } unavailable) { reason = unavailable; return null; }
         if (estimator is not MdnEstimator mdn) { reason = "the estimator is not an MDN"; return null; }
         if (mdn.EmbeddingNet.parameters().Any(p => p.requires_grad)) { reason = "the embedding net has trainable parameters"; return null; }
         reason = KernelInputs.CpuFloat32Reason(estimator);

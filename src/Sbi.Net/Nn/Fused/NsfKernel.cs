@@ -95,8 +95,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
     private static string Check(ConditionalDensityEstimator estimator, out Flow? flow)
     {
         flow = null;
-        if (!VectorMath.Supported) return "the CPU lacks AVX2/FMA";
-        if (!TorchNative.Available) return TorchNative.MissingReason!;
+        if (FusedAvailability.Reason is { } unavailable) return unavailable;
         if (estimator is not FlowEstimator fe) return "the estimator is not a flow";
         if (fe.Net.Distribution is not StandardNormal) return "the base distribution is not a standard normal";
         if (fe.Net.EmbeddingNet.parameters().Any(p => p.requires_grad)) return "the embedding net has trainable parameters";
