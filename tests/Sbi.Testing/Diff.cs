@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Sbi.Parity.Checks;
+namespace Sbi.Testing;
 
 /// <summary>Error measures in float64. Infinities must sit at the same places with the same sign (then they count as 0).</summary>
 public static class Diff
@@ -25,6 +25,15 @@ public static class Diff
         var scale = y.abs();
         scale = where(scale.gt(0), scale, ones_like(scale));
         return ((x - y).abs() / scale).max().item<double>();
+    }
+
+    /// <summary>The largest finite |a| (0 when there is none): the scale of a reduction's terms.</summary>
+    public static double MaxAbsValue(Tensor a)
+    {
+        using var scope = NewDisposeScope();
+        var x = a.detach().cpu().to(ScalarType.Float64);
+        var finite = x.isfinite();
+        return x.numel() == 0 || !finite.any().item<bool>() ? 0 : x.abs().masked_select(finite).max().item<double>();
     }
 
     /// <summary>|a − b| / |b| for scalars.</summary>

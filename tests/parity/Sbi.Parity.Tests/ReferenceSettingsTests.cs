@@ -31,4 +31,24 @@ public sealed class ReferenceSettingsTests
             Environment.SetEnvironmentVariable(ReferenceSettings.PathVariable, saved.Item2);
         }
     }
+
+    /// <summary>A set SBI_PARITY_SETTINGS naming a missing file hides every other settings file (the suite then runs as without Python).</summary>
+    [Test]
+    public void MissingExplicitSettingsFileHidesTheReference()
+    {
+        var saved = (Environment.GetEnvironmentVariable(ReferenceSettings.LibVariable), Environment.GetEnvironmentVariable(ReferenceSettings.SettingsVariable));
+        try
+        {
+            Environment.SetEnvironmentVariable(ReferenceSettings.LibVariable, null);
+            Environment.SetEnvironmentVariable(ReferenceSettings.SettingsVariable, "/nonexistent/sbi-parity.json");
+            Assert.That(ReferenceSettings.SettingsFiles(), Is.EqualTo(new[] { "/nonexistent/sbi-parity.json" }));
+            Assert.That(ReferenceSettings.Discover(out var reason), Is.Null);
+            Assert.That(reason, Does.Contain("no Python reference configured"));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(ReferenceSettings.LibVariable, saved.Item1);
+            Environment.SetEnvironmentVariable(ReferenceSettings.SettingsVariable, saved.Item2);
+        }
+    }
 }

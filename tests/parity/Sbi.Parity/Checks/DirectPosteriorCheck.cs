@@ -1,6 +1,8 @@
 using Sbi.Distributions;
+using Sbi.Estimators;
 using Sbi.Parity.Data;
 using Sbi.Posteriors;
+using Sbi.Testing;
 using static TorchSharp.torch;
 
 namespace Sbi.Parity.Checks;
@@ -37,9 +39,8 @@ public static class DirectPosteriorCheck
         using var _ = no_grad();
         var lpNorm = post.LogProb(theta);
         var lpRaw = post.LogProb(theta, normPosterior: false);
-        double rawErr = Diff.MaxAbs(lpRaw, b.Tensor("eval_log_prob_raw"));
-        // Remove each side's own (Monte-Carlo) factor: what is left must be the same density.
-        double normErr = Diff.MaxAbs(lpNorm.to(ScalarType.Float64) + Math.Log(accOurs), b.Tensor("eval_log_prob").to(ScalarType.Float64) + Math.Log(accSbi));
+        using var est64 = Float64.Convert(EstimatorLoader.Load(weights));
+        var (raw, norm) = LogProbAgreements(lpRaw, lpNorm.to(ScalarType.Float64) + Math.Log(accOurs), est64, prior, b, accSbi);
 
         // Rejection samples: means and variances per dimension against sbi's, in units of their standard errors.
         long n = (long)b.Scalar("num_samples");
@@ -58,11 +59,32 @@ public static class DirectPosteriorCheck
         {
             CaseResult.Check(id, b.Origin, "leakage factor |z|", Math.Abs(zAcc), Tolerances.MonteCarloZ,
                 $"acceptance {accOurs:F4} vs sbi {accSbi:F4}"),
-            CaseResult.Check(id, b.Origin, $"log_prob raw, max abs ({theta.shape[0]} rows, 6 outside)", rawErr, Tolerances.LogProbAbsFor(est.Config.Kind)),
-            CaseResult.Check(id, b.Origin, "log_prob + log factor, max abs", normErr, Tolerances.LogProbAbsFor(est.Config.Kind)),
+        }
+        .Concat(CaseResult.Agreement(id, b.Origin, $"log_prob raw ({theta.shape[0]} rows, 6 outside)", raw))
+        .Concat(CaseResult.Agreement(id, b.Origin, "log_prob + log factor", norm))
+        .Append(
             CaseResult.Check(id, b.Origin, $"rejection samples mean/var, max |z| ({n} each)", zMoments, Tolerances.MonteCarloZ,
-                $"mean [{Fmt(mean)}] vs sbi [{Fmt(sMean)}]"),
-        };
+                $"mean [{Fmt(mean)}] vs sbi [{Fmt(sMean)}]")).ToList();
+    }
+
+    /// <summary>
+    /// The raw (prior-masked) and the normalised log-density at the bundle's eval_theta against sbi's, float32 and
+    /// float64 (<see cref="FloatAgreement"/>). The float64 side is the definition of the raw density, the float64
+    /// estimator's log q with −inf outside the prior's support. Each side's own Monte-Carlo factor is removed from
+    /// the normalised values (<paramref name="oursNormPlusLogFactor"/>, sbi's eval_log_prob + log acceptance): what is
+    /// left must be the same density.
+    /// </summary>
+    internal static (FloatAgreement Raw, FloatAgreement Normalised) LogProbAgreements(Tensor oursRaw32, Tensor oursNormPlusLogFactor,
+        ConditionalDensityEstimator est64, IDistribution prior, ArrayBundle b, double accSbi)
+    {
+        var theta = b.Tensor("eval_theta");
+        var lp64 = est64.LogProb(theta.D().unsqueeze(1), b.Tensor("x_o").D()).squeeze(1);
+        var raw64 = where(prior.WithinSupport(theta), lp64, double.NegativeInfinity);
+        long h = est64.Config.HiddenFeatures;
+        var raw = FloatAgreement.Of(oursRaw32, raw64, b.Tensor("eval_log_prob_raw"), b.Tensor("f64/eval_log_prob_raw"), h);
+        var norm = FloatAgreement.Of(oursNormPlusLogFactor, raw64, b.Tensor("eval_log_prob").D() + Math.Log(accSbi),
+                                     b.Tensor("f64/eval_log_prob") + Math.Log(accSbi), h);
+        return (raw, norm);
     }
 
     private static string Fmt(Tensor t) => string.Join(", ", t.to(ScalarType.Float64).data<double>().ToArray().Select(v => v.ToString("F3")));

@@ -7,6 +7,7 @@ using Sbi.Parity.Data;
 using Sbi.Parity.Reference;
 using Sbi.Posteriors;
 using Sbi.Utils;
+using Sbi.Testing;
 using static TorchSharp.torch;
 
 namespace Sbi.Parity.Checks;

@@ -9,6 +9,8 @@ namespace Sbi.Parity.Reference;
 /// first settings file that exists among <c>$SBI_PARITY_SETTINGS</c>, <c>&lt;repo&gt;/sbi-parity.json</c>,
 /// <c>~/.config/sbi-net/sbi-parity.json</c> and <c>/opt/sbi-ref/sbi-parity.json</c> (what
 /// python/setup_sbi_reference.sh writes): <c>{"pythonLib": ..., "pythonPath": ..., "ldLibraryPath": ...}</c>.
+/// A set <c>SBI_PARITY_SETTINGS</c> is the only file looked at: naming a file that does not exist hides every
+/// reference (<c>SBI_PARITY_SETTINGS=/nonexistent</c> runs the suite as on a machine without Python).
 /// </summary>
 public sealed record ReferenceSettings(string PythonLib, string PythonPath, string LdLibraryPath, string Source)
 {
@@ -20,7 +22,11 @@ public sealed record ReferenceSettings(string PythonLib, string PythonPath, stri
     /// <summary>Candidate settings files, in the order they are tried.</summary>
     public static IEnumerable<string> SettingsFiles()
     {
-        if (Environment.GetEnvironmentVariable(SettingsVariable) is { Length: > 0 } explicitPath) yield return explicitPath;
+        if (Environment.GetEnvironmentVariable(SettingsVariable) is { Length: > 0 } explicitPath)
+        {
+            yield return explicitPath;
+            yield break;
+        }
         if (ParityPaths.RepoRoot() is { } root) yield return Path.Combine(root, "sbi-parity.json");
         var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         if (home.Length > 0) yield return Path.Combine(home, ".config", "sbi-net", "sbi-parity.json");
