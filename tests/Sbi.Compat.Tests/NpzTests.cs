@@ -30,7 +30,9 @@ public class NpzTests
     public void ReadsSbiParityFixture()
     {
         var z = NpzFile.Load(TestData.Fixture("maf_D5.npz"));
-        Assert.That(z.Count, Is.EqualTo(112));
+        // 112 arrays as sbi wrote them plus the 3 float64 companions (f64/log_prob, f64/samples, f64/samples_log_prob).
+        Assert.That(z.Count, Is.EqualTo(115));
+        Assert.That(z.Keys.Count(k => k.StartsWith("f64/", StringComparison.Ordinal)), Is.EqualTo(3));
         Assert.That(z.Keys.First(), Is.EqualTo("sd/net._transform._transforms.0._shift"));
         var theta = z["theta"];
         Assert.That(theta.DType, Is.EqualTo("<f4"));

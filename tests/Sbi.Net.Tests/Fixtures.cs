@@ -22,23 +22,6 @@ internal static class Fixtures
 
     public static JsonElement Config(this NpzFile f) => JsonDocument.Parse(f["config_json"].AsString()).RootElement;
 
-    /// <summary>max |log q(θ_i | x_i) − sbi's log_prob| over the fixture's 1,000 (θ, x) rows.</summary>
-    public static double LogProbError(this NpzFile f, ConditionalDensityEstimator estimator)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var lp = estimator.LogProb(f.T("theta").unsqueeze(0), f.T("x"))[0];
-        return (lp - f.T("log_prob")).abs().max().item<float>();
-    }
-
-    /// <summary>The estimator's trainable parameters are sbi's (<c>trainable_keys</c>, <c>num_trainable_parameters</c>).</summary>
-    public static void AssertTrainableParametersAreSbis(this NpzFile f, ConditionalDensityEstimator estimator)
-    {
-        var trainable = f.Config().GetProperty("trainable_keys").EnumerateArray().Select(e => e.GetString()!).ToHashSet();
-        Assert.That(estimator.named_parameters().Select(p => p.name).ToHashSet(), Is.EquivalentTo(trainable));
-        Assert.That(estimator.NumTrainableParameters, Is.EqualTo(f.Config().GetProperty("num_trainable_parameters").GetInt64()));
-    }
-
     /// <summary>An Sbi.Net estimator with the fixture's architecture and weights.</summary>
     public static ConditionalDensityEstimator Estimator(this NpzFile f, string prefix = "sd/")
     {

@@ -8,6 +8,7 @@ public class SmokeTests
     {
         manual_seed(42);
         var v = randn(3).data<float>().ToArray();
-        Assert.That(v[0], Is.EqualTo(0.33669037f).Within(1e-7));
+        // torch.manual_seed(42); torch.randn(3)[0] in PyTorch 1.13 and 2.x: 0.33669036626815796 (the float32 value), bit for bit.
+        Assert.That(v[0], Is.EqualTo(0.33669036626815796f));
     }
 }

@@ -38,6 +38,22 @@ internal static class Fixtures
         }
     }
 
+    /// <summary>
+    /// The float32 bound for an output <paramref name="key"/> of the fixture (log_prob, samples): <see cref="Tolerances.Float32"/>
+    /// of sbi's own float32 error against its float64 companion (f64/…) on the same rows, reduction length
+    /// <paramref name="n"/> (the hidden width). Exported graphs evaluate the same maths in float32, so they are held to it.
+    /// </summary>
+    public static double Float32Bound(Dictionary<string, NpyData> a, string key, int n)
+    {
+        var f32 = a[key].AsFloats();
+        var f64 = a["f64/" + key].AsDoubles();
+        double err = f32.Select((v, i) => Math.Abs(v - f64[i])).Max();
+        return Tolerances.Float32(err, n, f64.Max(Math.Abs));
+    }
+
+    /// <summary>Largest |a_i − b_i| of a float32 output against float64 values.</summary>
+    public static double MaxAbsDiff(float[] a, double[] b) => a.Select((v, i) => Math.Abs(v - b[i])).Max();
+
     /// <summary>Runs one graph on float32 inputs and returns the first output, flattened.</summary>
     public static float[] Run(string onnxPath, params (string name, float[] data, long[] shape)[] inputs)
     {

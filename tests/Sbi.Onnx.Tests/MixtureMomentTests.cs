@@ -7,12 +7,12 @@ namespace Sbi.Onnx.Tests;
 /// <summary>
 /// mdn and made sampling cannot share sbi's random stream, so their samples are compared through
 /// moments: 200,000 draws per condition (as the fixtures), mean and covariance against the stored
-/// values, in units of the combined standard error. |z| up to ~4 is normal over 4·D·D entries (README).
+/// values, in units of the combined standard error, within <see cref="Tolerances.MonteCarloZ"/>.
 /// </summary>
 public class MixtureMomentTests
 {
     private const int Draws = 200_000;
-    private const double MaxZ = 5.0;
+    private const double MaxZ = Tolerances.MonteCarloZ;
 
     [TestCase(1), TestCase(2), TestCase(5)]
     public void MdnSampleMomentsMatchSbiSamplerExactMoments(int d)
@@ -21,7 +21,7 @@ public class MixtureMomentTests
         // exact_* are the sampler's exact mixture moments; only our Monte-Carlo error counts.
         double z = MaxZ_(Fixtures.Package("mdn", d), d, a["exact_mean"].AsDoubles(), a["exact_cov"].AsDoubles(),
             a["sample_mean_se"].AsDoubles(), a["sample_cov_se"].AsDoubles(), referenceIsMonteCarlo: false, seed: 11);
-        Assert.That(z, Is.LessThan(MaxZ));
+        Assert.That(z, Is.LessThanOrEqualTo(MaxZ));
     }
 
     [TestCase(1), TestCase(2), TestCase(5)]
@@ -30,7 +30,7 @@ public class MixtureMomentTests
         var a = Fixtures.Arrays("made", d);
         double z = MaxZ_(Fixtures.Package("made", d), d, a["sample_mean"].AsDoubles(), a["sample_cov"].AsDoubles(),
             a["sample_mean_se"].AsDoubles(), a["sample_cov_se"].AsDoubles(), referenceIsMonteCarlo: true, seed: 12);
-        Assert.That(z, Is.LessThan(MaxZ));
+        Assert.That(z, Is.LessThanOrEqualTo(MaxZ));
     }
 
     [TestCase(1), TestCase(2), TestCase(5)]
@@ -40,7 +40,7 @@ public class MixtureMomentTests
         var dir = Fixtures.Package("made", d, new ExportOptions { MadeSampleDummyLikeSbi = false }, "_dummy0");
         double z = MaxZ_(dir, d, a["dummy0_sample_mean"].AsDoubles(), a["dummy0_sample_cov"].AsDoubles(),
             a["dummy0_sample_mean_se"].AsDoubles(), a["dummy0_sample_cov_se"].AsDoubles(), referenceIsMonteCarlo: true, seed: 13);
-        Assert.That(z, Is.LessThan(MaxZ));
+        Assert.That(z, Is.LessThanOrEqualTo(MaxZ));
     }
 
     /// <summary>Largest |z| over the 4 conditions' means and covariance entries.</summary>

@@ -13,10 +13,12 @@ public class RandomFillTests
         double m = v.Average(f => (double)f);
         double var = v.Average(f => (f - m) * (f - m));
         double kurt = v.Average(f => Math.Pow(f - m, 4)) / (var * var);
-        Assert.That(m, Is.EqualTo(0).Within(5 * 1e-3));
-        Assert.That(var, Is.EqualTo(1).Within(5 * 1.5e-3));
-        Assert.That(kurt, Is.EqualTo(3).Within(0.03));
-        Assert.That(v.Count(f => f > 1.959964f) / 1e6, Is.EqualTo(0.025).Within(5 * 1.6e-4));
+        // Standard errors of n = 10⁶ normal draws: mean 1/√n, variance √(2/n), kurtosis √(24/n), a tail fraction √(p(1 − p)/n).
+        double n = v.Length, z = Tolerances.MonteCarloZ;
+        Assert.That(m, Is.EqualTo(0).Within(z / Math.Sqrt(n)));
+        Assert.That(var, Is.EqualTo(1).Within(z * Math.Sqrt(2 / n)));
+        Assert.That(kurt, Is.EqualTo(3).Within(z * Math.Sqrt(24 / n)));
+        Assert.That(Tolerances.BinomialZ(v.Count(f => f > 1.959964f) / n, 0.025, n), Is.LessThanOrEqualTo(z));
     }
 
     [Test]
@@ -26,7 +28,8 @@ public class RandomFillTests
         RandomFill.Uniform(new Random(6), v);
         Assert.That(v.Min(), Is.GreaterThanOrEqualTo(0f));
         Assert.That(v.Max(), Is.LessThan(1f));
-        Assert.That(v.Average(f => (double)f), Is.EqualTo(0.5).Within(5 * 2.9e-4));
+        // The mean of n uniforms has standard error 1/√(12n).
+        Assert.That(v.Average(f => (double)f), Is.EqualTo(0.5).Within(Tolerances.MonteCarloZ / Math.Sqrt(12.0 * v.Length)));
     }
 
     [Test]

@@ -41,8 +41,15 @@ public class NpeBTrainingTests
         using var _ = no_grad();
         net.eval();
         var idx = valLoader.Indices;
-        double recomputed = net.Loss(theta.index_select(0, idx), x.index_select(0, idx)).mean().item<float>();
-        Assert.That(recomputed, Is.EqualTo(val[best]).Within(1e-5));
+        // The trainer's recorded loss (its own path: the fused kernel or the modules, a float64 sum of the batch) is as
+        // close to the float64 loss of the returned weights as the modules' float32 mean is.
+        var tv = theta.index_select(0, idx);
+        var xv = x.index_select(0, idx);
+        double recomputed = net.Loss(tv, xv).mean().item<float>();
+        using var net64 = Float64.Copy(net);
+        double exact = net64.Loss(tv.D(), xv.D()).mean().item<double>();
+        Assert.That(Math.Abs(val[best] - exact), Is.LessThanOrEqualTo(Tolerances.Float32(Math.Abs(recomputed - exact), 40, exact)),
+                    $"recorded {val[best]}, modules {recomputed}, float64 {exact}");
     }
 
     [Test]

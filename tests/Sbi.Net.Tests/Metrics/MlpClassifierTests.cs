@@ -60,8 +60,9 @@ public class MlpClassifierTests
         Assert.That(stopAt, Is.EqualTo(clf.NIter));
         Assert.That(curve[^1], Is.LessThan(curve[0]), "training reduces the loss");
 
+        // Deterministic labels: the Bayes accuracy is 1, and the fitted MLP is within the learning gap of it.
         var acc = clf.Predict(x).eq(y.gt(0.5)).to(ScalarType.Float64).mean().item<double>();
-        Assert.That(acc, Is.GreaterThan(0.95), "a linear boundary is learned");
+        Assert.That(acc, Is.GreaterThanOrEqualTo(1 - Tolerances.C2stLearningGap), "a linear boundary is learned");
     }
 
     [Test]
@@ -76,15 +77,17 @@ public class MlpClassifierTests
         a.Fit(x, y);
         b.Fit(x, y);
         Assert.That(a.NIter, Is.EqualTo(5));
-        // Same seed, same data: same run up to float32 GEMM rounding (MKL results may depend on buffer
-        // alignment, seen at ~1e-12 in the epoch loss), so compare with a tight tolerance.
-        Assert.That(a.LossCurve, Is.EqualTo(b.LossCurve).Within(1e-6));
-        // Initial loss of a fresh net is about ln 2 plus the L2 term; it must be finite and positive.
-        Assert.That(a.LossCurve[0], Is.GreaterThan(0.3).And.LessThan(2.0));
+        // Same seed, same data: the same run up to float32 GEMM rounding (MKL may pick kernels by buffer alignment),
+        // i.e. a reordered reduction over a 200-row batch at most.
+        for (int e = 0; e < a.LossCurve.Count; e++)
+            Assert.That(a.LossCurve[e], Is.EqualTo(b.LossCurve[e]).Within(Tolerances.Reduction(200, a.LossCurve[e])), $"epoch {e}");
+        // A cross-entropy plus an L2 term: finite and positive.
+        Assert.That(double.IsFinite(a.LossCurve[0]) && a.LossCurve[0] > 0, $"initial loss {a.LossCurve[0]}");
         using var pa = a.PredictProba(x);
         using var pb = b.PredictProba(x);
         Assert.That(pa.shape, Is.EqualTo(new long[] { 250 }));
-        Assert.That(pa.allclose(pb, rtol: 0, atol: 1e-5), Is.True);
+        // Probabilities in [0, 1] through 30-unit layers: a reordered reduction of that length.
+        Assert.That((pa - pb).abs().max().item<float>(), Is.LessThanOrEqualTo(Tolerances.Reduction(30, 1)));
     }
 
     [Test]

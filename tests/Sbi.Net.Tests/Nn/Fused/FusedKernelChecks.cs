@@ -5,40 +5,59 @@ using Sbi.Inference;
 using Sbi.Nn;
 using Sbi.Nn.Fused;
 using Sbi.Optim;
+using Sbi.Testing;
 using static TorchSharp.torch;
 
 namespace Sbi.Tests.Nn.Fused;
 
-/// <summary>Checks every fused kernel must pass against the modules and autograd.</summary>
+/// <summary>
+/// Every fused-kernel test class runs only where the kernels can run: on a machine without AVX2/FMA or MKL's sgemm_,
+/// or with SBI_NET_FUSED=0, its tests are skipped with that reason (production falls back to autograd there).
+/// </summary>
+public abstract class FusedKernelTestBase
+{
+    [SetUp]
+    public void RequireFusedKernels()
+    {
+        if (FusedAvailability.Reason is { } reason) Assert.Ignore($"fused kernels unavailable: {reason}");
+    }
+}
+
+/// <summary>
+/// Checks every fused kernel must pass against the modules and autograd, with the bounds of <see cref="Tolerances"/>:
+/// the modules in float64 are the reference, and the kernel's float32 results may be no further from them than the
+/// modules' own float32 results are (<see cref="FloatAgreement.Float32Only"/>).
+/// </summary>
 internal static class FusedKernelChecks
 {
     /// <summary>The embedded context of x.</summary>
     public static Tensor Context(ConditionalDensityEstimator net, Tensor x) => FusedTrainingKernels.Embed(net, x);
 
-    /// <summary>
-    /// The kernel's log-probs equal the modules' to <paramref name="relative"/>·|log q| + <paramref name="absolute"/>.
-    /// </summary>
-    public static void LogProbEqualsModules(ConditionalDensityEstimator net, IFusedTrainingKernel? kernel, string reason,
-                                            Tensor theta, Tensor x, float relative, float absolute)
+    /// <summary>The kernel's log-probs are as close to the float64 modules' as the float32 modules' are.</summary>
+    public static void LogProbEqualsModules(ConditionalDensityEstimator net, IFusedTrainingKernel? kernel, string reason, Tensor theta, Tensor x)
     {
         Assert.That(kernel, Is.Not.Null, reason);
         using var _ = no_grad();
-        var expected = net.LogProbPaired(theta, x);
-        var actual = kernel!.LogProb(theta, Context(net, x));
-        var tolerance = expected.abs() * relative + absolute;
-        Assert.That((actual - expected).abs().le(tolerance).all().item<bool>(), Is.True,
-                    $"max |diff| {(actual - expected).abs().max().item<float>()} at max |log q| {expected.abs().max().item<float>()}");
+        using var net64 = Float64.Copy(net);
+        var a = FloatAgreement.Float32Only(kernel!.LogProb(theta, Context(net, x)), net.LogProbPaired(theta, x),
+                                           net64.LogProbPaired(theta.D(), x.D()), net.Config.HiddenFeatures);
+        TestContext.Out.WriteLine(a);
+        Assert.That(a.Float32Accurate, a.ToString());
     }
 
     /// <summary>
-    /// ∂(Σ c_i log q_i)/∂w from the kernel equals autograd's to <paramref name="relative"/> of the largest gradient, every
-    /// gradient autograd writes is written, and stale values in the buffer are overwritten. MADE masks are applied to the
-    /// kernel's gradients as the optimiser does.
+    /// ∂(Σ c_i log q_i)/∂w from the kernel is as close to autograd's float64 gradient as autograd's float32 one is (the
+    /// reduction is the batch); every gradient autograd writes is written, and stale values in the buffer are
+    /// overwritten. MADE masks are applied to the kernel's gradients as the optimiser does.
     /// </summary>
-    public static void GradientsEqualAutograd(ConditionalDensityEstimator net, FlatAdam adam, Func<IFusedTrainingKernel?> create,
-                                              Tensor theta, Tensor x, float relative)
+    public static void GradientsEqualAutograd(ConditionalDensityEstimator net, FlatAdam adam, Func<IFusedTrainingKernel?> create, Tensor theta, Tensor x)
     {
         var coef = randn(theta.shape[0]) / theta.shape[0];
+        using var net64 = Float64.Copy(net);
+        net64.train();
+        (coef.D() * net64.LogProbPaired(theta.D(), x.D())).sum().backward();
+        var expected64 = cat(net64.parameters().Select(p => p.grad is null ? zeros(p.numel(), ScalarType.Float64) : p.grad.reshape(-1)).ToList());
+
         adam.ZeroGrad();
         (coef * net.LogProbPaired(theta, x)).sum().backward();
         var expected = adam.Gradients.clone();
@@ -52,20 +71,22 @@ internal static class FusedKernelChecks
             foreach (var l in net.modules().OfType<MaskedLinear>()) l.Weight.grad!.mul_(l.Mask);
         var actual = adam.Gradients;
         Assert.That(actual.ne(0).sum().item<long>(), Is.EqualTo(expected.ne(0).sum().item<long>()), "nonzero gradient entries");
-        float scale = expected.abs().max().item<float>();
-        Assert.That(scale, Is.GreaterThan(1e-3f));
-        var error = (actual - expected).abs().max().item<float>();
-        Assert.That(error, Is.LessThan(relative * Math.Max(1f, scale)), $"max |diff| {error}, scale {scale}");
+        var a = FloatAgreement.Float32Only(actual, expected, expected64, theta.shape[0]);
+        TestContext.Out.WriteLine(a);
+        Assert.That(a.Float32Accurate, a.ToString());
     }
 
     /// <summary>
     /// Round 0 and an NPE-B round (a proposal and a calibration kernel) trained with the fused kernel and with autograd
-    /// from the same seed: same split and batches, losses equal to 1e-4 (float rounding that grows slowly over the steps).
+    /// from the same seed: same backend choice, same split and batches, and per-epoch losses within
+    /// <see cref="Tolerances.Float32"/> of the autograd run's own sensitivity to rounding, measured by a third run
+    /// whose θ and x are perturbed by one unit roundoff (every forward pass of that run rounds differently, as the
+    /// kernel's do; Adam then amplifies either difference alike, <see cref="Tolerances.AdamFirstStep"/>).
     /// </summary>
     public static void TrainingMatchesAutograd(DensityEstimatorOptions options, int d)
     {
         var runs = new List<(List<double> Train, List<double> Val, string Backend)>();
-        foreach (bool fused in new[] { true, false })
+        foreach (var (fused, perturb) in new[] { (true, false), (false, false), (false, true) })
         {
             using var scope = NewDisposeScope();
             manual_seed(5);
@@ -73,22 +94,37 @@ internal static class FusedKernelChecks
             var theta = prior.Sample(600);
             var x = theta + 0.3 * randn_like(theta);
             var npe = new NpeB(prior, PosteriorNn.Build(options), showProgressBars: false) { UseFusedCpuKernels = fused };
-            npe.AppendSimulations(theta, x).Train(maxNumEpochs: 3, trainingBatchSize: 50);
+            npe.AppendSimulations(Perturbed(theta, perturb), Perturbed(x, perturb)).Train(maxNumEpochs: 3, trainingBatchSize: 50);
             var backend = npe.TrainingBackend;
             var posterior = npe.BuildPosterior().SetDefaultX(x.narrow(0, 0, 1));
             var theta2 = posterior.Sample(300);
             var x2 = theta2 + 0.3 * randn_like(theta2);
-            npe.AppendSimulations(theta2, x2, proposal: posterior)
+            npe.AppendSimulations(Perturbed(theta2, perturb), Perturbed(x2, perturb), proposal: posterior)
                .Train(maxNumEpochs: 3, trainingBatchSize: 50, calibrationKernel: xs => (-xs.pow(2).sum(1) / 10).exp());
             runs.Add((npe.Summary.TrainingLoss.ToList(), npe.Summary.ValidationLoss.ToList(), backend));
         }
         Assert.That(runs[0].Backend, Is.EqualTo("fused CPU kernel"));
         Assert.That(runs[1].Backend, Does.StartWith("autograd"));
         Assert.That(runs[0].Train.Count, Is.EqualTo(runs[1].Train.Count));
+        Assert.That(runs[2].Train.Count, Is.EqualTo(runs[1].Train.Count));
+        double trainSpread = 0, valSpread = 0;
         for (int i = 0; i < runs[0].Train.Count; i++)
         {
-            Assert.That(runs[0].Train[i], Is.EqualTo(runs[1].Train[i]).Within(1e-4 * Math.Max(1, Math.Abs(runs[1].Train[i]))), $"training loss {i}");
-            Assert.That(runs[0].Val[i], Is.EqualTo(runs[1].Val[i]).Within(1e-4 * Math.Max(1, Math.Abs(runs[1].Val[i]))), $"validation loss {i}");
+            // The sensitivity up to epoch i: rounding differences do not shrink once Adam has amplified them.
+            trainSpread = Math.Max(trainSpread, Math.Abs(runs[2].Train[i] - runs[1].Train[i]));
+            valSpread = Math.Max(valSpread, Math.Abs(runs[2].Val[i] - runs[1].Val[i]));
+            TestContext.Out.WriteLine($"epoch {i}: training |fused − autograd| {Math.Abs(runs[0].Train[i] - runs[1].Train[i]):G3} (perturbed autograd {trainSpread:G3}), " +
+                                      $"validation {Math.Abs(runs[0].Val[i] - runs[1].Val[i]):G3} ({valSpread:G3})");
+            Assert.That(Math.Abs(runs[0].Train[i] - runs[1].Train[i]), Is.LessThanOrEqualTo(Tolerances.Float32(trainSpread, 50, runs[1].Train[i])), $"training loss {i}");
+            Assert.That(Math.Abs(runs[0].Val[i] - runs[1].Val[i]), Is.LessThanOrEqualTo(Tolerances.Float32(valSpread, 50, runs[1].Val[i])), $"validation loss {i}");
         }
+    }
+
+    /// <summary>t·(1 + u32·ξ), ξ uniform in [−1, 1): a rounding-level change of every entry (t itself when not asked).</summary>
+    private static Tensor Perturbed(Tensor t, bool perturb)
+    {
+        if (!perturb) return t;
+        var g = new TorchSharp.torch.Generator(77);
+        return t * (1 + Tolerances.U32 * (rand(t.shape, generator: g) * 2 - 1));
     }
 }

@@ -13,7 +13,7 @@ namespace Sbi.Tests.Nn.Fused;
 /// tanh by a few ulp, so log-probs agree to 1e-6 relative (about 100 chained ops) plus 2e-5 absolute, gradients to
 /// 1e-4 of their scale.
 /// </summary>
-public class MafKernelTests
+public class MafKernelTests : FusedKernelTestBase
 {
     private static (ConditionalDensityEstimator Net, FlatAdam Adam, Tensor Theta, Tensor X) Build(int d, int c, int hidden, int blocks,
         ZScoreMode zTheta = ZScoreMode.Independent, ZScoreMode zX = ZScoreMode.Independent, int rows = 300)
@@ -42,7 +42,7 @@ public class MafKernelTests
         using var scope = NewDisposeScope();
         var (net, _, theta, x) = Build(d, c, hidden, blocks, zTheta, zX);
         using var kernel = MafKernel.TryCreate(net, out var reason);
-        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x, 1e-6f, 2e-5f);
+        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x);
     }
 
     [TestCase(5, 3, 50, 2)]
@@ -52,7 +52,7 @@ public class MafKernelTests
     {
         using var scope = NewDisposeScope();
         var (net, adam, theta, x) = Build(d, c, hidden, blocks);
-        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => MafKernel.TryCreate(net, out _), theta, x, 1e-4f);
+        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => MafKernel.TryCreate(net, out _), theta, x);
     }
 
     [Test]

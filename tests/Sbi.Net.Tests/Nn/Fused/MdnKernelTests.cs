@@ -11,7 +11,7 @@ namespace Sbi.Tests.Nn.Fused;
 /// precision (the diagonal's softplus in float32, vectorised), the GEMMs in another summation order: log-probs agree
 /// to 1e-6 relative plus 2e-5 absolute, gradients to 1e-4 of their scale.
 /// </summary>
-public class MdnKernelTests
+public class MdnKernelTests : FusedKernelTestBase
 {
     private static (ConditionalDensityEstimator Net, FlatAdam Adam, Tensor Theta, Tensor X) Build(int d, int c, int hidden, int components,
         ZScoreMode zTheta = ZScoreMode.Independent, int rows = 300)
@@ -36,7 +36,7 @@ public class MdnKernelTests
         using var scope = NewDisposeScope();
         var (net, _, theta, x) = Build(d, c, hidden, components, zTheta);
         using var kernel = MdnKernel.TryCreate(net, out var reason);
-        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x, 1e-6f, 2e-5f);
+        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x);
     }
 
     [TestCase(5, 3, 50, 10)]
@@ -46,7 +46,7 @@ public class MdnKernelTests
     {
         using var scope = NewDisposeScope();
         var (net, adam, theta, x) = Build(d, c, hidden, components);
-        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => MdnKernel.TryCreate(net, out _), theta, x, 1e-4f);
+        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => MdnKernel.TryCreate(net, out _), theta, x);
     }
 
     [Test]

@@ -11,7 +11,7 @@ namespace Sbi.Tests.Nn.Fused;
 /// precision, the modules in float32 (PyTorch's arithmetic); narrow bins amplify float32 rounding of the bin widths in
 /// the log-derivative, so log-probs agree to 1e-5 relative plus 1e-4 absolute and gradients to 1e-3 of their scale.
 /// </summary>
-public class NsfKernelTests
+public class NsfKernelTests : FusedKernelTestBase
 {
     private static (ConditionalDensityEstimator Net, FlatAdam Adam, Tensor Theta, Tensor X) Build(int d, int c, int hidden, int blocks, int bins,
         ZScoreMode zTheta = ZScoreMode.Independent, int rows = 300)
@@ -36,7 +36,7 @@ public class NsfKernelTests
         using var scope = NewDisposeScope();
         var (net, _, theta, x) = Build(d, c, hidden, blocks, bins, zTheta);
         using var kernel = NsfKernel.TryCreate(net, out var reason);
-        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x, 1e-5f, 1e-4f);
+        FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x);
     }
 
     [TestCase(5, 3, 50, 2, 10)]
@@ -46,7 +46,7 @@ public class NsfKernelTests
     {
         using var scope = NewDisposeScope();
         var (net, adam, theta, x) = Build(d, c, hidden, blocks, bins);
-        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => NsfKernel.TryCreate(net, out _), theta, x, 1e-3f);
+        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => NsfKernel.TryCreate(net, out _), theta, x);
     }
 
     [Test]
