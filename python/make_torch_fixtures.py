@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Writes the small torch.save fixture files used by tests/Sbi.Compat.Tests.
+"""Writes the small torch.save fixture files used by tests/Sbi.Numpy.Tests.
 
 Needs Debian's python3-torch (1.13): `apt-get install -y python3-torch`. Run from the repository root:
     /usr/bin/python3 python/make_torch_fixtures.py
-Outputs go to tests/Sbi.Compat.Tests/data/pt/. Values are exact so tests compare bit for bit.
+Outputs go to tests/Sbi.Numpy.Tests/data/pt/. Values are exact so tests compare bit for bit.
 Never load this torch into a process with TorchSharp: the two libtorch builds crash together.
 """
 import collections
@@ -11,7 +11,7 @@ import os
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "Sbi.Compat.Tests", "data", "pt")
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "Sbi.Numpy.Tests", "data", "pt")
 os.makedirs(OUT, exist_ok=True)
 
 

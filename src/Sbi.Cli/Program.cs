@@ -24,8 +24,6 @@ namespace Sbi.Cli
               export                ONNX posterior package from a model file: --model model.npz --out pkgdir [--no-prune]
               bench sample          samples/s and log-probs/s, ONNX Runtime vs TorchSharp, 1 and 2 threads
                                     options: --estimator maf --sims 10000 --n 100000 --threads 1,2 [--model model.npz]
-              parity                parity with Python sbi (recorded fixtures always, live sbi where configured)
-                                    options: --mode recorded|live|both --slow --filter TEXT --fixtures DIR --threads N
               bench gpu             CUDA smoke test (every op, CPU vs GPU) and epoch/sampling timings on the device
                                     options: --device cuda|cpu --sims 100000 --epochs 3 --batches 200,2000,20000
                                              --samples 1000000 --threads N --skip-smoke
@@ -33,6 +31,8 @@ namespace Sbi.Cli
 
         public static int Run(string[] args)
         {
+            // Pickled simulations (.pkl) are read through an embedded Python (the opt-in Sbi.Numpy.Python package).
+            Sbi.Data.SimulationData.PickleLoader = Sbi.Numpy.Python.PythonPickle.Load;
             try
             {
                 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -46,7 +46,6 @@ namespace Sbi.Cli
                     "train" => TrainCommand.Run(new CliArgs(args[1..])),
                     "sample" => SampleCommand.Run(new CliArgs(args[1..])),
                     "export" => ExportCommand.Run(new CliArgs(args[1..])),
-                    "parity" => ParityCommand.Run(new CliArgs(args[1..])),
                     "bench" when args.Length > 1 && args[1] == "sample" => BenchSampleCommand.Run(new CliArgs(args[2..])),
                     "bench" when args.Length > 1 && args[1] == "train" => BenchTrainCommand.Run(new CliArgs(args[2..])),
                     "bench" when args.Length > 1 && args[1] == "gpu" => BenchGpuCommand.Run(new CliArgs(args[2..])),

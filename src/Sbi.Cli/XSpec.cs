@@ -1,5 +1,6 @@
 using System.Globalization;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using static TorchSharp.torch;
 
 namespace Sbi.Cli;

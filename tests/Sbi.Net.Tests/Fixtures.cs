@@ -1,6 +1,6 @@
-using System.Text.Json;
 using NUnit.Framework;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Estimators;
 using static TorchSharp.torch;
 
@@ -20,26 +20,13 @@ internal static class Fixtures
         => f.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal))
                  .ToDictionary(k => k[prefix.Length..], k => f[k].ToTensor());
 
-    public static JsonElement Config(this NpzFile f) => JsonDocument.Parse(f["config_json"].AsString()).RootElement;
+    /// <summary>The fixture's configuration, read by Sbi.Format like every other reader.</summary>
+    public static EstimatorConfig Config(this NpzFile f) => EstimatorConfigJson.FromJson(f.String("config_json"), f.Path);
 
     /// <summary>An Sbi.Net estimator with the fixture's architecture and weights.</summary>
     public static ConditionalDensityEstimator Estimator(this NpzFile f, string prefix = "sd/")
     {
-        var c = f.Config();
-        var cfg = new EstimatorConfig
-        {
-            Kind = c.GetProperty("estimator").GetString()!,
-            D = c.GetProperty("D").GetInt32(),
-            C = c.GetProperty("C").GetInt32(),
-            XShape = new long[] { c.GetProperty("C").GetInt32() },
-            HiddenFeatures = c.GetProperty("hidden_features").GetInt32(),
-            NumTransforms = c.TryGetProperty("num_transforms", out var nt) ? nt.GetInt32() : 5,
-            NumBlocks = c.TryGetProperty("num_blocks", out var nb) ? nb.GetInt32() : 2,
-            NumBins = c.TryGetProperty("num_bins", out var bins) ? bins.GetInt32() : 10,
-            TailBound = c.TryGetProperty("tail_bound", out var tb) ? tb.GetDouble() : 3.0,
-            NumComponents = c.TryGetProperty("num_components", out var nc) ? nc.GetInt32()
-                          : c.TryGetProperty("num_mixture_components", out var nm) ? nm.GetInt32() : 10,
-        };
+        var cfg = f.Config();
         var est = PosteriorNn.Rebuild(cfg);
         StateDictLoader.Load(est, f.StateDict(prefix), f.Path);
         est.eval();

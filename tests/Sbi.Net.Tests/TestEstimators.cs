@@ -15,7 +15,7 @@ internal sealed class GaussianEstimator : ConditionalDensityEstimator
     public double Sigma { get; }
 
     public GaussianEstimator(int d, int c, double a = 0.0, double b = 0.0, double sigma = 1.0)
-        : base(nameof(GaussianEstimator), new EstimatorConfig { Kind = "gaussian", D = d, C = c, XShape = new long[] { c } })
+        : base(nameof(GaussianEstimator), new EstimatorConfig { Estimator = "gaussian", D = d, C = c, XShape = new long[] { c } })
     {
         A = a; B = b; Sigma = sigma;
         dummy = new TorchSharp.Modules.Parameter(zeros(1).DetachFromDisposeScope());

@@ -1,6 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
 using NUnit.Framework;
 using Sbi.Onnx.Export;
+using Sbi.Numpy;
 using Sbi.Onnx.Model;
 
 namespace Sbi.Onnx.Tests;
@@ -8,18 +9,18 @@ namespace Sbi.Onnx.Tests;
 /// <summary>Access to the sbi parity fixtures (tests/parity/fixtures) and one-shot ONNX Runtime calls.</summary>
 internal static class Fixtures
 {
-    private static readonly Dictionary<string, Dictionary<string, NpyData>> Cache = new();
+    private static readonly Dictionary<string, NpzFile> Cache = new();
     private static readonly Dictionary<string, string> Packages = new();
     private static readonly object Gate = new();
 
     public static string PathOf(string est, int d) => Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", $"{est}_D{d}.npz");
 
-    public static Dictionary<string, NpyData> Arrays(string est, int d)
+    public static NpzFile Arrays(string est, int d)
     {
         lock (Gate)
         {
             string key = $"{est}_D{d}";
-            if (!Cache.TryGetValue(key, out var a)) Cache[key] = a = NpzReader.ReadAll(PathOf(est, d));
+            if (!Cache.TryGetValue(key, out var a)) Cache[key] = a = NpzFile.Load(PathOf(est, d));
             return a;
         }
     }
@@ -43,10 +44,10 @@ internal static class Fixtures
     /// of sbi's own float32 error against its float64 companion (f64/…) on the same rows, reduction length
     /// <paramref name="n"/> (the hidden width). Exported graphs evaluate the same maths in float32, so they are held to it.
     /// </summary>
-    public static double Float32Bound(Dictionary<string, NpyData> a, string key, int n)
+    public static double Float32Bound(NpzFile a, string key, int n)
     {
-        var f32 = a[key].AsFloats();
-        var f64 = a["f64/" + key].AsDoubles();
+        var f32 = a[key].AsFloat32();
+        var f64 = a["f64/" + key].AsFloat64();
         double err = f32.Select((v, i) => Math.Abs(v - f64[i])).Max();
         return Tolerances.Float32(err, n, f64.Max(Math.Abs));
     }

@@ -19,8 +19,8 @@ public class MixtureMomentTests
     {
         var a = Fixtures.Arrays("mdn", d);
         // exact_* are the sampler's exact mixture moments; only our Monte-Carlo error counts.
-        double z = MaxZ_(Fixtures.Package("mdn", d), d, a["exact_mean"].AsDoubles(), a["exact_cov"].AsDoubles(),
-            a["sample_mean_se"].AsDoubles(), a["sample_cov_se"].AsDoubles(), referenceIsMonteCarlo: false, seed: 11);
+        double z = MaxZ_(Fixtures.Package("mdn", d), d, a["exact_mean"].AsFloat64(), a["exact_cov"].AsFloat64(),
+            a["sample_mean_se"].AsFloat64(), a["sample_cov_se"].AsFloat64(), referenceIsMonteCarlo: false, seed: 11);
         Assert.That(z, Is.LessThanOrEqualTo(MaxZ));
     }
 
@@ -28,8 +28,8 @@ public class MixtureMomentTests
     public void MadeSamplesReproduceSbiSamplerQuirk(int d)
     {
         var a = Fixtures.Arrays("made", d);
-        double z = MaxZ_(Fixtures.Package("made", d), d, a["sample_mean"].AsDoubles(), a["sample_cov"].AsDoubles(),
-            a["sample_mean_se"].AsDoubles(), a["sample_cov_se"].AsDoubles(), referenceIsMonteCarlo: true, seed: 12);
+        double z = MaxZ_(Fixtures.Package("made", d), d, a["sample_mean"].AsFloat64(), a["sample_cov"].AsFloat64(),
+            a["sample_mean_se"].AsFloat64(), a["sample_cov_se"].AsFloat64(), referenceIsMonteCarlo: true, seed: 12);
         Assert.That(z, Is.LessThanOrEqualTo(MaxZ));
     }
 
@@ -38,8 +38,8 @@ public class MixtureMomentTests
     {
         var a = Fixtures.Arrays("made", d);
         var dir = Fixtures.Package("made", d, new ExportOptions { MadeSampleDummyLikeSbi = false }, "_dummy0");
-        double z = MaxZ_(dir, d, a["dummy0_sample_mean"].AsDoubles(), a["dummy0_sample_cov"].AsDoubles(),
-            a["dummy0_sample_mean_se"].AsDoubles(), a["dummy0_sample_cov_se"].AsDoubles(), referenceIsMonteCarlo: true, seed: 13);
+        double z = MaxZ_(dir, d, a["dummy0_sample_mean"].AsFloat64(), a["dummy0_sample_cov"].AsFloat64(),
+            a["dummy0_sample_mean_se"].AsFloat64(), a["dummy0_sample_cov_se"].AsFloat64(), referenceIsMonteCarlo: true, seed: 13);
         Assert.That(z, Is.LessThanOrEqualTo(MaxZ));
     }
 
@@ -47,7 +47,7 @@ public class MixtureMomentTests
     private static double MaxZ_(string dir, int d, double[] refMean, double[] refCov, double[] meanSe, double[] covSe, bool referenceIsMonteCarlo, int seed)
     {
         var a = Fixtures.Arrays(dir.Contains("made") ? "made" : "mdn", d);
-        var xCond = a["x_cond"].AsFloats();
+        var xCond = a["x_cond"].AsFloat32();
         using var post = OnnxPosterior.Load(dir);
         var rng = new Random(seed);
         var buf = new float[Draws * d];

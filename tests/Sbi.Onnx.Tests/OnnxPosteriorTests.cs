@@ -8,7 +8,7 @@ namespace Sbi.Onnx.Tests;
 /// <summary>DirectPosterior behaviour of <see cref="OnnxPosterior"/>: rejection, leakage correction, threads.</summary>
 public class OnnxPosteriorTests
 {
-    private static float[] X0(string est = "maf", int d = 2) => Fixtures.Arrays(est, d)["x_cond"].AsFloats()[..3];
+    private static float[] X0(string est = "maf", int d = 2) => Fixtures.Arrays(est, d)["x_cond"].AsFloat32()[..3];
 
     [TestCase("maf", 2, 5000), TestCase("maf", 5, 1), TestCase("nsf", 5, 7), TestCase("mdn", 2, 3000), TestCase("made", 5, 3000)]
     public void RejectionReturnsExactlyNSamplesInsideTheBox(string est, int d, int n)
@@ -83,9 +83,9 @@ public class OnnxPosteriorTests
     {
         var a = Fixtures.Arrays("maf", 2);
         using var post = OnnxPosterior.Load(Fixtures.Package("maf", 2));
-        var theta = a["theta"].AsFloats();
-        var x = a["x"].AsFloats();
-        var exact = a["f64/log_prob"].AsDoubles();
+        var theta = a["theta"].AsFloat32();
+        var x = a["x"].AsFloat32();
+        var exact = a["f64/log_prob"].AsFloat64();
         double bound = Fixtures.Float32Bound(a, "log_prob", 50);
         var one = new float[1];
         for (int i = 0; i < 20; i++)
@@ -102,8 +102,8 @@ public class OnnxPosteriorTests
         var model = EstimatorModel.LoadNpz(Fixtures.PathOf("maf", 2));
         var tiny = new EstimatorModel
         {
-            Kind = model.Kind, D = model.D, C = model.C, StateDict = model.StateDict,
-            Prior = new BoxUniformPrior(new[] { 1.9f, 1.9f }, new[] { 1.9001f, 1.9001f }),
+            Config = model.Config, StateDict = model.StateDict,
+            Prior = new BoxUniformSpec(new[] { 1.9f, 1.9f }, new[] { 1.9001f, 1.9001f }),
         };
         string dir = Path.Combine(Path.GetTempPath(), "sbi-onnx-tests-" + Environment.ProcessId, "tiny_box");
         PosteriorExporter.Export(tiny, dir);
@@ -131,7 +131,8 @@ public class OnnxPosteriorTests
         using var post = OnnxPosterior.Load(Fixtures.Package("nsf", 5));
         var m = post.Manifest;
         Assert.That((m.D, m.C, m.Opset, m.IrVersion), Is.EqualTo((5, 3, 17L, 10L)));
-        Assert.That(m.Estimator["kind"]!.GetValue<string>(), Is.EqualTo("nsf"));
+        Assert.That(m.Estimator["estimator"]!.GetValue<string>(), Is.EqualTo("nsf"));
+        Assert.That(m.EstimatorName, Is.EqualTo("nsf"));
         Assert.That(m.Estimator["num_bins"]!.GetValue<int>(), Is.EqualTo(10));
         Assert.That(m.Prior["kind"]!.GetValue<string>(), Is.EqualTo("box_uniform"));
         Assert.That(m.ZScore["theta"]!["std"]!.AsArray().Count, Is.EqualTo(5));

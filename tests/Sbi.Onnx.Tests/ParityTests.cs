@@ -27,9 +27,9 @@ public class ParityTests
     {
         var a = Fixtures.Arrays(est, d);
         var path = Path.Combine(Fixtures.Package(est, d), "log_prob.onnx");
-        var theta = a["theta"].AsFloats();
-        var x = a["x"].AsFloats();
-        var exact = a["f64/log_prob"].AsDoubles();
+        var theta = a["theta"].AsFloat32();
+        var x = a["x"].AsFloat32();
+        var exact = a["f64/log_prob"].AsFloat64();
         double bound = Fixtures.Float32Bound(a, "log_prob", Hidden);
         var big = Fixtures.Run(path, ("theta", Fixtures.TileRows(theta, d, 10_000), new long[] { 10_000, d }), ("x", Fixtures.TileRows(x, 3, 10_000), new long[] { 10_000, 3 }));
         var seven = Fixtures.Run(path, ("theta", theta[..(7 * d)], new long[] { 7, d }), ("x", x[..21], new long[] { 7, 3 }));
@@ -45,9 +45,9 @@ public class ParityTests
     {
         var a = Fixtures.Arrays(est, d);
         var path = Path.Combine(Fixtures.Package(est, d), "sample.onnx");
-        var x0 = a["x_cond"].AsFloats()[..3];
-        var noise0 = a["noise"].AsFloats()[..(256 * d)]; // condition 0
-        var exact = a["f64/samples"].AsDoubles();         // condition-major: condition 0's 256 draws first
+        var x0 = a["x_cond"].AsFloat32()[..3];
+        var noise0 = a["noise"].AsFloat32()[..(256 * d)]; // condition 0
+        var exact = a["f64/samples"].AsFloat64();         // condition-major: condition 0's 256 draws first
         double bound = Fixtures.Float32Bound(a, "samples", Hidden);
         var big = Fixtures.Run(path, ("x", x0, new long[] { 1, 3 }), ("noise", Fixtures.TileRows(noise0, d, 10_000), new long[] { 1, 10_000, d }));
         var seven = Fixtures.Run(path, ("x", x0, new long[] { 1, 3 }), ("noise", noise0[..(7 * d)], new long[] { 1, 7, d }));

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Sbi.Distributions;
 using Sbi.Inference;
 using Sbi.IO;
-using Sbi.Onnx.Bench;
+using Sbi.Bench;
 using Sbi.Onnx.Export;
 using Sbi.Onnx.Model;
 using Sbi.Utils;

@@ -14,7 +14,7 @@ internal static class ExportCommand
         a.EnsureAllUsed();
         var m = EstimatorModel.LoadNpz(model);
         var manifest = PosteriorExporter.Export(m, output, new ExportOptions { PruneAutoregressivePasses = !noPrune });
-        Console.WriteLine($"exported {m.Kind} (D={m.D}, C={m.C}) to {output}: {PosteriorExporter.SampleFile}, {PosteriorExporter.LogProbFile}, manifest.json (format version {manifest.FormatVersion})");
+        Console.WriteLine($"exported {m.Estimator} (D={m.D}, C={m.C}) to {output}: {PosteriorExporter.SampleFile}, {PosteriorExporter.LogProbFile}, manifest.json (format version {manifest.FormatVersion})");
         return 0;
     }
 }

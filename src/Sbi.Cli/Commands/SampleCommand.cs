@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.IO;
 using static TorchSharp.torch;
 
@@ -27,7 +28,7 @@ internal static class SampleCommand
         var x = xs is not null ? XSpec.Parse(xs, "--x") : posterior.DefaultX ?? throw new CliException("--x is required: the model has no default x");
         var clock = Stopwatch.StartNew();
         using var samples = posterior.Sample(n, x);
-        Npy.Write(output, samples);
+        Npy.Write(output, samples.ToNpy());
         Console.WriteLine($"wrote {n} samples ({samples.shape[1]} parameters) to {output} in {clock.Elapsed.TotalSeconds:F2} s");
         return 0;
     }

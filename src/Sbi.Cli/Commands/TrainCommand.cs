@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Inference;
 using Sbi.IO;
 using static TorchSharp.torch;

@@ -29,7 +29,7 @@ public sealed class MadeMogDistribution : BaseDistribution
     {
         Features = features;
         _made = new MixtureOfGaussiansMade(features + 1, hiddenFeatures, contextFeatures, numBlocks, numComponents,
-            t => nn.functional.relu(t), dropoutProbability, epsilon: 1e-2, customInitialization: true);
+            t => nn.functional.relu(t), dropoutProbability, epsilon: EstimatorConstants.MadeMixtureEpsilon, customInitialization: true);
         register_module("_made", _made);
     }
 

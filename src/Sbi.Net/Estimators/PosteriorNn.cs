@@ -28,7 +28,7 @@ public static class PosteriorNn
             var embedding = EmbeddingFactory.Create(options.ZScoreX, x, xShape, options.EmbeddingNet?.Invoke());
             var config = new EstimatorConfig
             {
-                Kind = model,
+                Estimator = model,
                 D = (int)theta.shape[1],
                 C = EmbeddingFactory.OutputFeatures(embedding, xShape),
                 XShape = xShape,
@@ -57,13 +57,13 @@ public static class PosteriorNn
     /// architecture is rebuilt with placeholder statistics for loading saved weights.
     /// </summary>
     public static ConditionalDensityEstimator Create(EstimatorConfig config, Tensor? thetaBatch, nn.Module<Tensor, Tensor> embedding)
-        => config.Kind switch
+        => config.Estimator switch
         {
             "maf" => MafFactory.Create(config, thetaBatch, embedding),
             "nsf" => NsfFactory.Create(config, thetaBatch, embedding),
             "mdn" => MdnFactory.Create(config, thetaBatch, embedding),
             "made" => MadeFactory.Create(config, thetaBatch, embedding),
-            _ => throw new ArgumentException($"estimator kind must be one of {string.Join(", ", Models)}; got '{config.Kind}'.", nameof(config)),
+            _ => throw new ArgumentException($"estimator kind must be one of {string.Join(", ", Models)}; got '{config.Estimator}'.", nameof(config)),
         };
 
     /// <summary>Rebuilds the architecture of a saved configuration (identity or user embedding) for loading weights.</summary>

@@ -6,10 +6,10 @@ namespace Sbi.Estimators;
 public static class ZScore
 {
     /// <summary>Floor on σ for θ (flows and MDN), as in sbi.</summary>
-    public const double ThetaMinStd = 1e-14;
+    public const double ThetaMinStd = EstimatorConstants.ThetaMinStd;
 
     /// <summary>Floor on σ for x, as in sbi.</summary>
-    public const double XMinStd = 1e-7;
+    public const double XMinStd = EstimatorConstants.XMinStd;
 
     /// <summary>
     /// Mean and standard deviation of <paramref name="batch"/> (n, F) for the given mode, ignoring rows with any

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Estimators;
 using Sbi.Utils;
 using static TorchSharp.torch;
@@ -40,7 +41,7 @@ public static class SbiStateDict
     public static void Save(string path, ConditionalDensityEstimator estimator)
     {
         ArgumentNullException.ThrowIfNull(estimator);
-        TorchPt.Save(path, estimator.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value)).ToList());
+        TorchPt.Save(path, estimator.state_dict().Select(kv => new KeyValuePair<string, NpyArray>(kv.Key, kv.Value.ToNpy())).ToList());
     }
 
     private static Dictionary<string, Tensor> ReadTensors(string path)
@@ -48,9 +49,10 @@ public static class SbiStateDict
         if (path.EndsWith(".npz", StringComparison.OrdinalIgnoreCase))
         {
             var npz = NpzFile.Load(path);
-            return npz.Keys.Where(k => k.StartsWith("sd/", StringComparison.Ordinal)).ToDictionary(k => k[3..], k => npz[k].ToTensor());
+            return npz.Keys.Where(k => k.StartsWith(ModelDocument.StateDictPrefix, StringComparison.Ordinal))
+                      .ToDictionary(k => k[ModelDocument.StateDictPrefix.Length..], k => npz[k].ToTensor());
         }
-        return TorchPt.LoadTensorDict(path).ToDictionary(kv => kv.Key, kv => kv.Value);
+        return TorchPt.LoadArrayDict(path).ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor());
     }
 
     /// <summary>The estimator configuration implied by sbi's key names and shapes (maf, nsf, mdn, made).</summary>
@@ -68,7 +70,7 @@ public static class SbiStateDict
             var w0 = S(first);
             return new EstimatorConfig
             {
-                Kind = "maf", D = (int)w0[1], C = (int)S(prefix + "context_layer.weight")[1], HiddenFeatures = (int)w0[0],
+                Estimator = "maf", D = (int)w0[1], C = (int)S(prefix + "context_layer.weight")[1], HiddenFeatures = (int)w0[0],
                 NumTransforms = Count(@"_transforms\.(\d+)\.autoregressive_net\."), NumBlocks = Count(@"autoregressive_net\.blocks\.(\d+)\."),
                 ZScoreTheta = ModeOf("net._transform._transforms.0._shift"), ZScoreX = ModeOf("net._embedding_net.0._mean"),
                 XShape = new[] { S(prefix + "context_layer.weight")[1] },
@@ -86,7 +88,7 @@ public static class SbiStateDict
             long tf = S(pre + "transform_features")[0];
             return new EstimatorConfig
             {
-                Kind = "nsf", D = d, C = (int)c, XShape = new[] { c }, HiddenFeatures = (int)wIn[0],
+                Estimator = "nsf", D = d, C = (int)c, XShape = new[] { c }, HiddenFeatures = (int)wIn[0],
                 NumTransforms = Count(@"_transforms\.(\d+)\.transform_features"), NumBins = (int)((outRows / tf + 1) / 3),
                 NumBlocks = oneDim ? 2 : Count(@"transform_net\.blocks\.(\d+)\."),
                 ZScoreTheta = ModeOf("net._transform._transforms.0._shift"), ZScoreX = ModeOf("net._embedding_net.0._mean"),
@@ -98,7 +100,7 @@ public static class SbiStateDict
             long k = S("net._logits_layer.weight")[0];
             return new EstimatorConfig
             {
-                Kind = "mdn", D = (int)(S("net._means_layer.weight")[0] / k), C = (int)h0[1], XShape = new[] { h0[1] },
+                Estimator = "mdn", D = (int)(S("net._means_layer.weight")[0] / k), C = (int)h0[1], XShape = new[] { h0[1] },
                 HiddenFeatures = (int)h0[0], NumComponents = (int)k,
                 ZScoreTheta = ModeOf("_transform_shift"), ZScoreX = ModeOf("_embedding_net.0._mean"),
             };
@@ -110,7 +112,7 @@ public static class SbiStateDict
             long c = S("net._distribution._made.context_layer.weight")[1];
             return new EstimatorConfig
             {
-                Kind = "made", D = d, C = (int)c, XShape = new[] { c }, HiddenFeatures = (int)w0[0],
+                Estimator = "made", D = d, C = (int)c, XShape = new[] { c }, HiddenFeatures = (int)w0[0],
                 NumComponents = (int)(S("net._distribution._made.final_layer.weight")[0] / (3 * (d + 1))),
                 NumBlocks = Count(@"_made\.blocks\.(\d+)\."),
                 ZScoreTheta = ModeOf("net._transform._transforms.0._shift"), ZScoreX = ModeOf("net._embedding_net.0._mean"),

@@ -3,22 +3,24 @@ using static TorchSharp.torch;
 namespace Sbi.Inference;
 
 /// <summary>
-/// Internal (parity harness only): a recorded train/validation split and the row order of every training and
+/// A recorded train/validation split and the row order of every training and
 /// validation epoch, per <see cref="NpeB.Train"/> call, replayed instead of NpeB's own random draws. With it and
 /// the same initial weights, Sbi.Net trains on exactly the batches another run (sbi's) used, so what is left between
 /// the two runs is the implementation. Where the schedule has nothing for a request (no entry for the call, epochs
 /// exhausted, or a recorded order that does not fit the loader's rows) NpeB falls back to its normal random
-/// behaviour and the fall-back is counted in <see cref="Fallbacks"/> with its reason.
+/// behaviour and the fall-back is counted in <see cref="Fallbacks"/> with its reason. The parity harness replays sbi's
+/// recorded runs with it; users can replay any run whose split and orders they recorded.
 /// </summary>
-internal sealed class BatchSchedule
+public sealed class BatchSchedule
 {
     /// <summary>One Train call: split (indices into all stored simulations) and per-epoch orders (absolute indices).</summary>
-    internal sealed record Call(long[] TrainIndices, long[] ValidationIndices, IReadOnlyList<long[]> TrainOrders, IReadOnlyList<long[]> ValidationOrders);
+    public sealed record Call(long[] TrainIndices, long[] ValidationIndices, IReadOnlyList<long[]> TrainOrders, IReadOnlyList<long[]> ValidationOrders);
 
     private readonly IReadOnlyList<Call> _calls;
     private readonly List<string> _fallbackReasons = new();
 
-    public BatchSchedule(IReadOnlyList<Call> calls) => _calls = calls;
+    /// <summary>A schedule of <paramref name="calls"/>, the first for the trainer's first Train call.</summary>
+    public BatchSchedule(IReadOnlyList<Call> calls) => _calls = calls ?? throw new ArgumentNullException(nameof(calls));
 
     /// <summary>How many splits or epoch orders were drawn at random because the schedule had none that fit.</summary>
     public int Fallbacks => _fallbackReasons.Count;

@@ -26,10 +26,10 @@ public sealed partial class NpeB
     public bool UseFusedCpuKernels { get; set; } = true;
 
     /// <summary>
-    /// Internal (parity harness): a recorded split and per-epoch batch orders replayed instead of random ones (see
+    /// A recorded split and per-epoch batch orders replayed instead of random ones (see
     /// <see cref="BatchSchedule"/>); null (the default) keeps sbi's random behaviour.
     /// </summary>
-    internal BatchSchedule? Schedule { get; set; }
+    public BatchSchedule? Schedule { get; set; }
 
     /// <summary>How the last <see cref="Train"/> computed gradients: "fused CPU kernel" or "autograd (reason)".</summary>
     public string TrainingBackend { get; private set; } = "autograd";

@@ -133,13 +133,6 @@ public sealed partial class NpeB
         return this;
     }
 
-    /// <summary>Appends simulations loaded from Python-saved files (see <see cref="Sbi.Compat.SimulationData"/>).</summary>
-    public NpeB AppendSimulations(Sbi.Compat.SimulationData data, IDensity? proposal = null, bool? excludeInvalidX = null, string? dataDevice = null)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return AppendSimulations(data.Theta, data.X, proposal, excludeInvalidX, dataDevice);
-    }
-
     private int RoundOf(IDensity? proposal)
     {
         if (proposal is null || ReferenceEquals(proposal, _prior)) return 0;

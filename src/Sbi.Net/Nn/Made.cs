@@ -23,7 +23,7 @@ public sealed class Made : nn.Module
     {
         Features = features;
         _activation = activation;
-        using var inDeg = MadeDegrees.Input(features);
+        using var inDeg = tensor(MadeDegrees.Input(features));
         initial_layer = new MaskedLinear(inDeg, hiddenFeatures, features, isOutput: false);
         register_module("initial_layer", initial_layer);
         if (contextFeatures > 0)

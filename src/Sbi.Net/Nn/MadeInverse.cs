@@ -11,7 +11,6 @@ namespace Sbi.Nn;
 /// </summary>
 internal sealed class MadeInverse : IDisposable
 {
-    private const double MinScale = 1e-3;
     private readonly int _d;
     private readonly long[] _prefix;        // _prefix[i] = number of hidden units with degree ≤ i
     private readonly Tensor _w0, _b0, _wf, _bf;
@@ -61,7 +60,7 @@ internal sealed class MadeInverse : IDisposable
                     h = _activation(nn.functional.linear(h, w.narrow(0, 0, k).narrow(1, 0, k), b.narrow(0, 0, k)));
                 ut = nn.functional.linear(h, _wf.narrow(0, 2 * i, 2).narrow(1, 0, k), _bf.narrow(0, 2 * i, 2));
             }
-            var scale = nn.functional.softplus(ut.select(1, 0)) + MinScale;
+            var scale = nn.functional.softplus(ut.select(1, 0)) + EstimatorConstants.MafMinScale;
             outputs.select(1, i).copy_((inputs.select(1, i) - ut.select(1, 1)) / scale);
             logScales.Add(scale.log());
         }

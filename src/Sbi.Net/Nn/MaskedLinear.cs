@@ -25,11 +25,14 @@ public sealed class MaskedLinear : nn.Module<Tensor, Tensor>
             weight = new Parameter(lin.weight!.detach().clone().DetachFromDisposeScope());
             bias = new Parameter(lin.bias!.detach().clone().DetachFromDisposeScope());
         }
-        degrees = isOutput
-            ? MadeDegrees.Output(outFeatures, autoregressiveFeatures)
-            : MadeDegrees.Hidden(outFeatures, autoregressiveFeatures);
-        degrees.DetachFromDisposeScope();
-        mask = MadeDegrees.Mask(degrees, inDegrees, isOutput).DetachFromDisposeScope();
+        // nflows' sequential degree rule (Sbi.Format.MadeDegrees, shared with the ONNX exporter) as tensors.
+        degrees = tensor(isOutput ? MadeDegrees.Output(outFeatures, autoregressiveFeatures)
+                                  : MadeDegrees.Hidden(outFeatures, autoregressiveFeatures)).DetachFromDisposeScope();
+        using (var scope = NewDisposeScope())
+        {
+            var o = degrees.unsqueeze(1);
+            mask = (isOutput ? o > inDegrees : o >= inDegrees).to(ScalarType.Float32).DetachFromDisposeScope();
+        }
         register_parameter("weight", weight);
         register_parameter("bias", bias);
         register_buffer("mask", mask);

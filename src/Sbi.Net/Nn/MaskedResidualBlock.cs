@@ -38,8 +38,8 @@ public sealed class MaskedResidualBlock : nn.Module
         _dropout = dropoutProbability;
         using (no_grad())
         {
-            nn.init.uniform_(l1.Weight, -1e-3, 1e-3);
-            nn.init.uniform_(l1.Bias, -1e-3, 1e-3);
+            nn.init.uniform_(l1.Weight, -EstimatorConstants.ResidualInitRange, EstimatorConstants.ResidualInitRange);
+            nn.init.uniform_(l1.Bias, -EstimatorConstants.ResidualInitRange, EstimatorConstants.ResidualInitRange);
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class MixtureOfGaussiansMade : nn.Module
 
     /// <summary>Creates the network for F features, H hidden units, C context features (0: none) and K components.</summary>
     public MixtureOfGaussiansMade(int features, int hiddenFeatures, int contextFeatures, int numBlocks, int numComponents,
-                                  Func<Tensor, Tensor> activation, double dropoutProbability = 0.0, double epsilon = 1e-2,
+                                  Func<Tensor, Tensor> activation, double dropoutProbability = 0.0, double epsilon = EstimatorConstants.MadeMixtureEpsilon,
                                   bool customInitialization = true)
         : base(nameof(MixtureOfGaussiansMade))
     {
@@ -29,7 +29,7 @@ public sealed class MixtureOfGaussiansMade : nn.Module
         HiddenFeatures = hiddenFeatures;
         NumComponents = numComponents;
         Epsilon = epsilon;
-        using (var inDeg = MadeDegrees.Input(features))
+        using (var inDeg = tensor(MadeDegrees.Input(features)))
             initial_layer = new MaskedLinear(inDeg, hiddenFeatures, features, isOutput: false);
         register_module("initial_layer", initial_layer);
         if (contextFeatures > 0)

@@ -28,7 +28,7 @@ public sealed class MultivariateGaussianMdn : nn.Module
 
     /// <summary>Creates the network; <paramref name="customInitialization"/> is sbi's (always on in its builder).</summary>
     public MultivariateGaussianMdn(int features, int contextFeatures, int hiddenFeatures, int numComponents,
-                                   double epsilon = 1e-4, bool customInitialization = true)
+                                   double epsilon = EstimatorConstants.MdnEpsilon, bool customInitialization = true)
         : base(nameof(MultivariateGaussianMdn))
     {
         if (features < 1) throw new ArgumentException($"features must be >= 1, got {features}.", nameof(features));

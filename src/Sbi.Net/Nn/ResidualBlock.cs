@@ -32,8 +32,8 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor?, Tensor>
         register_module("linear_layers", linear_layers);
         using (no_grad())
         {
-            nn.init.uniform_(linear_layers[1].weight!, -1e-3, 1e-3);
-            nn.init.uniform_(linear_layers[1].bias!, -1e-3, 1e-3);
+            nn.init.uniform_(linear_layers[1].weight!, -EstimatorConstants.ResidualInitRange, EstimatorConstants.ResidualInitRange);
+            nn.init.uniform_(linear_layers[1].bias!, -EstimatorConstants.ResidualInitRange, EstimatorConstants.ResidualInitRange);
         }
     }
 

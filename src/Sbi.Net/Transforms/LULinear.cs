@@ -13,7 +13,6 @@ namespace Sbi.Transforms;
 /// </summary>
 public sealed class LULinear : Transform
 {
-    private const double Eps = 1e-3;
     private readonly Parameter bias;
     private readonly Parameter lower_entries;
     private readonly Parameter upper_entries;
@@ -31,7 +30,7 @@ public sealed class LULinear : Transform
         bias = new Parameter(zeros(features).DetachFromDisposeScope());
         lower_entries = new Parameter(zeros(nTri).DetachFromDisposeScope());
         upper_entries = new Parameter(zeros(nTri).DetachFromDisposeScope());
-        unconstrained_upper_diag = new Parameter(full(features, (float)Math.Log(Math.Exp(1 - Eps) - 1)).DetachFromDisposeScope());
+        unconstrained_upper_diag = new Parameter(full(features, (float)Math.Log(Math.Exp(1 - EstimatorConstants.LuEpsilon) - 1)).DetachFromDisposeScope());
         register_parameter("bias", bias);
         register_parameter("lower_entries", lower_entries);
         register_parameter("upper_entries", upper_entries);
@@ -72,7 +71,7 @@ public sealed class LULinear : Transform
     public int Features { get; }
 
     /// <summary>The diagonal of U: softplus(unconstrained_upper_diag) + 1e-3.</summary>
-    public Tensor UpperDiag() => nn.functional.softplus(unconstrained_upper_diag) + Eps;
+    public Tensor UpperDiag() => nn.functional.softplus(unconstrained_upper_diag) + EstimatorConstants.LuEpsilon;
 
     /// <summary>L (unit lower triangular) and U (upper triangular), both (D, D).</summary>
     public (Tensor Lower, Tensor Upper) LowerUpper() => LowerUpper(UpperDiag());

@@ -11,7 +11,6 @@ namespace Sbi.Transforms;
 /// </summary>
 public sealed class MaskedAffineAutoregressiveTransform : Transform
 {
-    private const double MinScale = 1e-3;
     private readonly Made autoregressive_net;
 
     /// <summary>Creates the layer for D features, H hidden units and C context features.</summary>
@@ -31,7 +30,7 @@ public sealed class MaskedAffineAutoregressiveTransform : Transform
         var p = autoregressive_net.Forward(inputs, contextTerm).view(-1, autoregressive_net.Features, 2);
         var u = p.select(2, 0);
         var shift = p.select(2, 1);
-        return (nn.functional.softplus(u) + MinScale, shift);
+        return (nn.functional.softplus(u) + EstimatorConstants.MafMinScale, shift);
     }
 
     /// <inheritdoc/>

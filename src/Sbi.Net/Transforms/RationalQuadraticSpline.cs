@@ -13,13 +13,13 @@ namespace Sbi.Transforms;
 public static class RationalQuadraticSpline
 {
     /// <summary>nflows' default minimum bin width (fraction of the interval).</summary>
-    public const double DefaultMinBinWidth = 1e-3;
+    public const double DefaultMinBinWidth = EstimatorConstants.SplineMinBinWidth;
 
     /// <summary>nflows' default minimum bin height (fraction of the interval).</summary>
-    public const double DefaultMinBinHeight = 1e-3;
+    public const double DefaultMinBinHeight = EstimatorConstants.SplineMinBinHeight;
 
     /// <summary>nflows' default minimum knot derivative.</summary>
-    public const double DefaultMinDerivative = 1e-3;
+    public const double DefaultMinDerivative = EstimatorConstants.SplineMinDerivative;
 
     private static readonly Dictionary<string, Tensor> Offsets = new();
 

@@ -1,3 +1,4 @@
+using Sbi.Format;
 namespace Sbi.Onnx.Export;
 
 /// <summary>
@@ -46,13 +47,6 @@ internal sealed class MadeLayout
 
     /// <summary>Number of hidden units with degree ≤ g (a prefix in sorted order).</summary>
     public int End(int g) => g < 0 ? 0 : _end[Math.Min(g, Features)];
-
-    /// <summary>The nflows degree rule for sequential hidden units.</summary>
-    public static long[] SequentialHiddenDegrees(int hidden, int features)
-    {
-        int max = Math.Max(1, features - 1), min = Math.Min(1, features - 1);
-        return Enumerable.Range(0, hidden).Select(j => (long)(j % max + min)).ToArray();
-    }
 
     /// <summary>Checks an input→hidden mask (H × features): M[j,i] = [deg_j ≥ i+1].</summary>
     public void CheckInputMask(float[] mask, string key) =>

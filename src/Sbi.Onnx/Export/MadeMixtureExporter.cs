@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
@@ -12,7 +14,7 @@ namespace Sbi.Onnx.Export;
 /// </summary>
 internal sealed class MadeMixtureExporter : IGraphExporter
 {
-    private const float StdEpsilon = 1e-2f; // nflows MixtureOfGaussiansMADE epsilon
+    private const float StdEpsilon = (float)EstimatorConstants.MadeMixtureEpsilon;
 
     private sealed record Masked(float[] W, float[] Mask, float[] B);
 
@@ -20,6 +22,15 @@ internal sealed class MadeMixtureExporter : IGraphExporter
 
     private sealed record Net(int F, int H, int K, int C, Masked Initial, float[] Wc, float[] Bc, Block[] Blocks, Masked Final, MadeLayout Layout);
 
+    /// <inheritdoc />
+    public JsonObject DescribeZScore(EstimatorModel m) => ZScoreManifest.Flow(m);
+
+    public JsonObject Describe(EstimatorModel m) => new()
+    {
+        ["hidden_features"] = m.HiddenFeatures, ["num_blocks"] = m.NumBlocks, ["num_mixture_components"] = m.NumComponents,
+    };
+
+    /// <inheritdoc />
     public ExportedGraphs Build(EstimatorModel m, ExportOptions options)
     {
         var net = Load(m);
@@ -50,7 +61,7 @@ internal sealed class MadeMixtureExporter : IGraphExporter
         const string p = "net._distribution._made.";
         int f = m.D + 1, h = m.HiddenFeatures, k = m.NumComponents;
         Masked L(string name, int rows, int cols) => new(m.F(p + name + ".weight", rows * cols), m.F(p + name + ".mask", rows * cols), m.F(p + name + ".bias", rows));
-        var deg = m.Has(p + "initial_layer.degrees") ? m.I(p + "initial_layer.degrees") : MadeLayout.SequentialHiddenDegrees(h, f);
+        var deg = m.Has(p + "initial_layer.degrees") ? m.I(p + "initial_layer.degrees") : MadeDegrees.Hidden(h, f);
         var layout = new MadeLayout(f, deg, 3 * k);
         var initial = L("initial_layer", h, f);
         layout.CheckInputMask(initial.Mask, p + "initial_layer.mask");

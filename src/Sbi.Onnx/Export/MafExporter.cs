@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
@@ -12,12 +14,21 @@ namespace Sbi.Onnx.Export;
 /// </summary>
 internal sealed class MafExporter : IGraphExporter
 {
-    private const float ScaleEpsilon = 1e-3f; // nflows: scale = softplus(u) + 1e-3
+    private const float ScaleEpsilon = (float)EstimatorConstants.MafMinScale;
 
     private sealed record Layer(float[] W, float[] Mask, float[] Bias);
 
     private sealed record Made(Layer Initial, float[] Wc, float[] Bc, Layer[] Blocks, Layer Final, MadeLayout Layout, long[] Permutation);
 
+    /// <inheritdoc />
+    public JsonObject DescribeZScore(EstimatorModel m) => ZScoreManifest.Flow(m);
+
+    public JsonObject Describe(EstimatorModel m) => new()
+    {
+        ["hidden_features"] = m.HiddenFeatures, ["num_transforms"] = m.NumTransforms, ["num_blocks"] = m.NumBlocks,
+    };
+
+    /// <inheritdoc />
     public ExportedGraphs Build(EstimatorModel m, ExportOptions options)
     {
         int off = m.ThetaZScored ? 1 : 0;
@@ -48,7 +59,7 @@ internal sealed class MafExporter : IGraphExporter
         string p = $"net._transform._transforms.{t}.autoregressive_net.";
         int d = m.D, h = m.HiddenFeatures;
         Layer L(string name, int rows, int cols) => new(m.F(p + name + ".weight", rows * cols), m.F(p + name + ".mask", rows * cols), m.F(p + name + ".bias", rows));
-        var deg = m.Has(p + "initial_layer.degrees") ? m.I(p + "initial_layer.degrees") : MadeLayout.SequentialHiddenDegrees(h, d);
+        var deg = m.Has(p + "initial_layer.degrees") ? m.I(p + "initial_layer.degrees") : MadeDegrees.Hidden(h, d);
         var layout = new MadeLayout(d, deg, 2);
         var initial = L("initial_layer", h, d);
         layout.CheckInputMask(initial.Mask, p + "initial_layer.mask");

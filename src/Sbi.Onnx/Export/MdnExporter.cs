@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
@@ -12,12 +14,18 @@ namespace Sbi.Onnx.Export;
 /// </summary>
 internal sealed class MdnExporter : IGraphExporter
 {
-    private const float PrecisionEps = 1e-4f;
+    private const float PrecisionEps = (float)EstimatorConstants.MdnEpsilon;
 
     private sealed record Nets(int K, int D, int P, int H, int C,
         (float[] W, float[] B) L0, (float[] W, float[] B) L2, (float[] W, float[] B) Logits, (float[] W, float[] B) Means,
         (float[] W, float[] B) Diag, (float[] W, float[] B)? Upper, float[]? Shift, float[]? Scale);
 
+    /// <inheritdoc />
+    public JsonObject DescribeZScore(EstimatorModel m) => ZScoreManifest.Mdn(m);
+
+    public JsonObject Describe(EstimatorModel m) => new() { ["hidden_features"] = m.HiddenFeatures, ["num_components"] = m.NumComponents };
+
+    /// <inheritdoc />
     public ExportedGraphs Build(EstimatorModel m, ExportOptions options)
     {
         var n = Load(m);

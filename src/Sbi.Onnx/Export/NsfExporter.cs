@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
@@ -17,6 +19,16 @@ internal sealed class NsfExporter : IGraphExporter
 
     private sealed record Lu(float[] Lower, float[] Upper, float[] Bias, float LogDet, float[] InverseT);
 
+    /// <inheritdoc />
+    public JsonObject DescribeZScore(EstimatorModel m) => ZScoreManifest.Flow(m);
+
+    public JsonObject Describe(EstimatorModel m) => new()
+    {
+        ["hidden_features"] = m.HiddenFeatures, ["num_transforms"] = m.NumTransforms, ["num_blocks"] = m.NumBlocks,
+        ["num_bins"] = m.NumBins, ["tail_bound"] = m.TailBound,
+    };
+
+    /// <inheritdoc />
     public ExportedGraphs Build(EstimatorModel m, ExportOptions options)
     {
         int off = m.ThetaZScored ? 1 : 0;
@@ -85,7 +97,7 @@ internal sealed class NsfExporter : IGraphExporter
         float logDet = 0;
         for (int r = 0; r < d; r++)
         {
-            float diag = Softplus(diagU[r]) + 1e-3f;              // nflows LULinear eps
+            float diag = Softplus(diagU[r]) + (float)EstimatorConstants.LuEpsilon;
             upper[r * d + r] = diag;
             logDet += MathF.Log(diag);
         }
@@ -176,7 +188,7 @@ internal sealed class NsfExporter : IGraphExporter
         var z = affine?.Forward(g, theta) ?? theta;
         float constLogDet = affine?.LogDet() ?? 0f;
         string? logdet = null;
-        var spline = new RationalQuadraticSpline(g, m.NumBins, m.TailBound, m.HiddenFeatures, leadRank: 1);
+        var spline = new RationalQuadraticSplineGraph(g, m.NumBins, m.TailBound, m.HiddenFeatures, leadRank: 1);
         for (int i = 0; i < cps.Length; i++)
         {
             var cp = cps[i];
@@ -200,7 +212,7 @@ internal sealed class NsfExporter : IGraphExporter
     private static string Sample(OnnxGraphBuilder g, EstimatorModel m, Coupling[] cps, Lu?[] lus, ThetaAffine? affine, string x, string noise)
     {
         var c = EmbedX(g, x, m, "net._embedding_net.");
-        var spline = new RationalQuadraticSpline(g, m.NumBins, m.TailBound, m.HiddenFeatures, leadRank: 2);
+        var spline = new RationalQuadraticSplineGraph(g, m.NumBins, m.TailBound, m.HiddenFeatures, leadRank: 2);
         var z = noise;                                                                         // [B, S, D]
         string perRow(string v) => g.Unsqueeze(v, 1);                                          // [B, H] → [B, 1, H]
         for (int i = cps.Length - 1; i >= 0; i--)

@@ -13,15 +13,3 @@ public sealed record TensorSpec(string Name, string Role, IReadOnlyList<object> 
     /// <summary>The size of the last (event) axis; all our tensors have a fixed last axis.</summary>
     public int EventSize => Shape[^1] is int i ? i : Shape[^1] is long l ? (int)l : throw new InvalidOperationException($"{Name} has a symbolic last axis.");
 }
-
-/// <summary>The two graphs of one posterior package, serialised, with their interfaces.</summary>
-internal sealed record ExportedGraphs(
-    byte[] SampleOnnx, IReadOnlyList<TensorSpec> SampleInputs, TensorSpec SampleOutput,
-    byte[] LogProbOnnx, IReadOnlyList<TensorSpec> LogProbInputs, TensorSpec LogProbOutput,
-    IReadOnlyDictionary<string, object> Notes);
-
-/// <summary>Builds the sample and log-prob graphs of one estimator kind.</summary>
-internal interface IGraphExporter
-{
-    ExportedGraphs Build(EstimatorModel model, ExportOptions options);
-}

@@ -3,7 +3,7 @@ using Sbi.Onnx.Proto;
 namespace Sbi.Onnx.Graph;
 
 /// <summary>Typed helpers for the ONNX operators (opset 17) that the exporters use.</summary>
-internal sealed partial class OnnxGraphBuilder
+public sealed partial class OnnxGraphBuilder
 {
     public static AttributeProto AttrInt(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };

@@ -9,7 +9,7 @@ namespace Sbi.Onnx.Graph;
 /// Tensor names are generated ("hint_N") so that exporters can chain ops without bookkeeping.
 /// Op-specific helpers live in <c>OnnxGraphBuilder.Ops.cs</c>.
 /// </summary>
-internal sealed partial class OnnxGraphBuilder
+public sealed partial class OnnxGraphBuilder
 {
     /// <summary>ONNX IR version written (IR 10 = ONNX 1.16; ONNX Runtime 1.31 reads IR 7-13).</summary>
     public const long IrVersion = 10;

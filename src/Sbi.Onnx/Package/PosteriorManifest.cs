@@ -1,3 +1,4 @@
+using Sbi.Format;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -84,39 +85,10 @@ public sealed class PosteriorManifest
     }
 
     /// <summary>Rebuilds the prior from the manifest.</summary>
-    public PriorSpec ReadPrior()
-    {
-        string kind = Prior["kind"]?.GetValue<string>() ?? throw new InvalidDataException("manifest prior has no kind.");
-        float[] Arr(string k) => Prior[k]?.AsArray().Select(v => v!.GetValue<float>()).ToArray() ?? throw new InvalidDataException($"manifest prior lacks '{k}'.");
-        return kind switch
-        {
-            "box_uniform" => new BoxUniformPrior(Arr("low"), Arr("high")),
-            "multivariate_normal" => new MultivariateNormalPrior(Arr("loc"), ToMatrix(Prior["covariance_matrix"]?.AsArray() ?? throw new InvalidDataException("manifest prior lacks 'covariance_matrix'."))),
-            _ => throw new InvalidDataException($"manifest prior kind '{kind}' is not supported."),
-        };
-    }
+    public PriorSpec ReadPrior() => PriorSpec.FromJson(Prior, "manifest prior");
 
-    private static float[,] ToMatrix(JsonArray rows)
-    {
-        int n = rows.Count;
-        var m = new float[n, n];
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) m[i, j] = rows[i]![j]!.GetValue<float>();
-        return m;
-    }
-
-    /// <summary>JSON description of a prior.</summary>
-    public static JsonObject PriorJson(PriorSpec p) => p switch
-    {
-        BoxUniformPrior b => new JsonObject { ["kind"] = b.Kind, ["low"] = Arr(b.Low), ["high"] = Arr(b.High) },
-        MultivariateNormalPrior n => new JsonObject
-        {
-            ["kind"] = n.Kind,
-            ["loc"] = Arr(n.Loc),
-            ["covariance_matrix"] = new JsonArray(Enumerable.Range(0, n.D).Select(i => (JsonNode)Arr(Enumerable.Range(0, n.D).Select(j => n.Covariance[i, j]).ToArray())).ToArray()),
-        },
-        _ => throw new ArgumentException($"Prior type {p.GetType().Name} cannot be written."),
-    };
+    /// <summary>The estimator family ("estimator"; packages written before the field was renamed say "kind").</summary>
+    public string EstimatorName => (Estimator["estimator"] ?? Estimator["kind"])?.GetValue<string>() ?? "";
 
     internal static JsonArray Arr(IEnumerable<float> v) => new(v.Select(x => (JsonNode)JsonValue.Create(x)).ToArray());
 }

@@ -1,3 +1,4 @@
+using Sbi.Format;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Sbi.Onnx.Model;
@@ -243,7 +244,7 @@ public sealed class OnnxPosterior : IDisposable
     public double LeakageAcceptance(float[] x)
     {
         CheckX(x);
-        if (Prior is MultivariateNormalPrior) return 1.0;
+        if (Prior is MultivariateNormalSpec) return 1.0;
         string key = Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(x.AsSpan()));
         return _leakage.GetOrAdd(key, _ =>
         {

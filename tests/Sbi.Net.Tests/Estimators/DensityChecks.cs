@@ -58,7 +58,7 @@ internal static class DensityChecks
         int d = est.InputDim;
         using var prior = new BoxUniform(Enumerable.Repeat(-5f, d).ToArray(), Enumerable.Repeat(5f, d).ToArray());
         var post = new Sbi.Posteriors.DirectPosterior(est, prior, log: SbiLog.Silent);
-        var path = Path.Combine(Path.GetTempPath(), $"sbi-net-{Guid.NewGuid():N}-{est.Config.Kind}.npz");
+        var path = Path.Combine(Path.GetTempPath(), $"sbi-net-{Guid.NewGuid():N}-{est.Config.Estimator}.npz");
         try
         {
             Sbi.IO.ModelFile.Save(path, post);
@@ -67,7 +67,7 @@ internal static class DensityChecks
             var theta = randn(50, d);
             var x = randn(50, est.ConditionShape[0]);
             Assert.That((est.LogProb(theta, x) - loaded.PosteriorEstimator.LogProb(theta, x)).abs().max().item<float>(), Is.EqualTo(0f));
-            Assert.That(Sbi.Compat.NpzFile.Load(path).Keys, Does.Contain("sd/" + expectedKey));
+            Assert.That(Sbi.Numpy.NpzFile.Load(path).Keys, Does.Contain("sd/" + expectedKey));
         }
         finally { File.Delete(path); }
     }

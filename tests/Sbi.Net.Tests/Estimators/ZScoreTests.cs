@@ -59,7 +59,7 @@ public class ZScoreTests
         var xs = randn(10, 2);
         ConditionalDensityEstimator Scaled(ConditionalDensityEstimator e)
         {
-            var c = e.Config.Kind == "maf" ? Float64.Copy(e) : throw new InvalidOperationException();
+            var c = e.Config.Estimator == "maf" ? Float64.Copy(e) : throw new InvalidOperationException();
             c.state_dict()[scaleKey].div_(10);
             return c;
         }

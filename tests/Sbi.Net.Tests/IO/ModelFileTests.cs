@@ -1,5 +1,6 @@
 using NUnit.Framework;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Distributions;
 using Sbi.IO;
 using Sbi.Posteriors;

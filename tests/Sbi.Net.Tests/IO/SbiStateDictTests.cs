@@ -1,5 +1,6 @@
 using NUnit.Framework;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.IO;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public class SbiStateDictTests
     {
         using var scope = NewDisposeScope();
         var est = SbiStateDict.Load(Path.Combine(TestContext.CurrentContext.TestDirectory, "data", $"sbi_{kind}_D{d}.pt"));
-        Assert.That(est.Config.Kind, Is.EqualTo(kind));
+        Assert.That(est.Config.Estimator, Is.EqualTo(kind));
         Assert.That(est.InputDim, Is.EqualTo(d));
         var f = Fixtures.Load($"{kind}_D{d}.npz");
         var fixture = f.Estimator();

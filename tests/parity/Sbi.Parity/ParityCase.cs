@@ -49,7 +49,7 @@ public sealed class ParitySources
     public ArrayBundle Fixture(string file) => Cached("fixture:" + file, () => ArrayBundle.FromFixture(Path.Combine(FixturesDir, file)));
 
     /// <summary>A live reply, cached per request so that e.g. log-prob and sampling cases share one sbi training.</summary>
-    public ArrayBundle Live(string caseName, object args, IReadOnlyDictionary<string, Compat.NpyArray>? inputs = null, TimeSpan? timeout = null, string? cacheKey = null)
+    public ArrayBundle Live(string caseName, object args, IReadOnlyDictionary<string, Sbi.Numpy.NpyArray>? inputs = null, TimeSpan? timeout = null, string? cacheKey = null)
         => Cached($"live:{caseName}:{cacheKey ?? System.Text.Json.JsonSerializer.Serialize(args)}", () =>
         {
             var reply = Reference.Request(caseName, args, inputs, timeout);

@@ -1,4 +1,5 @@
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Parity.Checks;
 using Sbi.Parity.Data;
 

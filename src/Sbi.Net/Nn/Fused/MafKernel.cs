@@ -147,7 +147,7 @@ internal sealed unsafe class MafKernel : IFusedTrainingKernel
                 float ld = 0f;
                 for (int j = 0; j < d; j++)
                 {
-                    float sc = VectorMath.Softplus(pp[i * p + 2 * j]) + 1e-3f;
+                    float sc = VectorMath.Softplus(pp[i * p + 2 * j]) + MafLayout.MinScale;
                     s[i * d + j] = sc;
                     z[j] = sc * y[i * d + j] + pp[i * p + 2 * j + 1];
                     ld += MathF.Log(sc);

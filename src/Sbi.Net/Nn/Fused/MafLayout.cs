@@ -10,6 +10,9 @@ namespace Sbi.Nn.Fused;
 /// </summary>
 internal sealed class MafLayout
 {
+    /// <summary>nflows' MAF scale floor in float32 (the kernels' arithmetic).</summary>
+    public const float MinScale = (float)EstimatorConstants.MafMinScale;
+
     public required int D, H, C, Blocks;
     /// <summary>θ z-scoring y = θ·scale + shift per feature (1 and 0 without z-scoring).</summary>
     public required float[] Scale, Shift;

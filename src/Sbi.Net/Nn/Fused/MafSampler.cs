@@ -153,7 +153,7 @@ internal sealed unsafe class MafSampler : IDisposable
             int k = l.Prefix[i];
             if (k == 0)
             {
-                float s0 = VectorMath.Softplus(l.Bf[2 * i]) + 1e-3f, t0 = l.Bf[2 * i + 1];
+                float s0 = VectorMath.Softplus(l.Bf[2 * i]) + MafLayout.MinScale, t0 = l.Bf[2 * i + 1];
                 for (int r = 0; r < rows; r++) x[r * d + i] = (z[r * d + i] - t0) / s0;
                 continue;
             }
@@ -172,7 +172,7 @@ internal sealed unsafe class MafSampler : IDisposable
             VectorMath.FillRows(o, l.Bf + 2 * i, null, rows, 2);
             TorchNative.Gemm(false, true, rows, 2, k, 1f, cur, k, l.Wf + (long)2 * i * h, h, 1f, o, 2);
             for (int r = 0; r < rows; r++)
-                x[r * d + i] = (z[r * d + i] - o[2 * r + 1]) / (VectorMath.Softplus(o[2 * r]) + 1e-3f);
+                x[r * d + i] = (z[r * d + i] - o[2 * r + 1]) / (VectorMath.Softplus(o[2 * r]) + MafLayout.MinScale);
         }
     }
 

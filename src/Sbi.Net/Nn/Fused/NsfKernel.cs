@@ -260,7 +260,7 @@ internal sealed unsafe class NsfKernel : IFusedTrainingKernel
                 {
                     lower[r * d + c] = 1;
                     double u = l.LuDiag[r];
-                    double diag = SplineMath.Softplus(u) + 1e-3;
+                    double diag = SplineMath.Softplus(u) + EstimatorConstants.LuEpsilon;
                     upper[r * d + c] = diag;
                     buf[2 * d * d + r] = diag;
                 }

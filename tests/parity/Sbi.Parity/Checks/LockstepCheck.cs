@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Inference;
@@ -78,7 +79,7 @@ public static class LockstepCheck
         var sbiLeak = sbi["proposal_leakage"].AsFloat64();
         string leak = $"proposal leakage factors Sbi.Net [{Fmt(ourLeak)}], sbi [{Fmt(sbiLeak)}]";
 
-        var ours = NpyArray.FromTensor(samples);
+        var ours = samples.ToNpy();
         double between = StatisticalCheck.SbiC2st(reference, sbi["samples"], ours);
         double oursVsTrue = StatisticalCheck.SbiC2st(reference, ours, sbi["analytic_samples"]);
         return new[]

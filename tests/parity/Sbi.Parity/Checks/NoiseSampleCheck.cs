@@ -16,7 +16,7 @@ public static class NoiseSampleCheck
         using var scope = NewDisposeScope();
         using var est = EstimatorLoader.Load(b);
         if (est is not FlowEstimator flow)
-            return new[] { CaseResult.Skip(id, b.Origin, $"{est.Config.Kind} is not a flow with standard-normal base noise") };
+            return new[] { CaseResult.Skip(id, b.Origin, $"{est.Config.Estimator} is not a flow with standard-normal base noise") };
         using var flow64 = Float64.Convert((FlowEstimator)EstimatorLoader.Load(b));
         using var _ = no_grad();
         var noise = b.Tensor("noise");

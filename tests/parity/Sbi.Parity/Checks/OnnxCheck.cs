@@ -87,7 +87,7 @@ public static class OnnxCheck
         using var _ = no_grad();
         var s64 = flow64.SampleFromNoise(b.Tensor("noise").D(), b.Tensor("x_cond").D());
         var results = new List<CaseResult>();
-        foreach (bool prune in flow64.Config.Kind == "maf" ? new[] { true, false } : new[] { true })
+        foreach (bool prune in flow64.Config.Estimator == "maf" ? new[] { true, false } : new[] { true })
         {
             var s = Run(Path.Combine(Package(b, prune), PosteriorExporter.SampleFile), ("x", x.AsFloat32(), x.Shape), ("noise", noise.AsFloat32(), noise.Shape));
             results.AddRange(CaseResult.Agreement(id, b.Origin, $"ONNX samples{(prune ? "" : ", unpruned passes")} ({noise.Shape[0]}x{noise.Shape[1]} noise draws)",
@@ -147,7 +147,7 @@ public static class OnnxCheck
     /// <summary>The package's prior must be the box sbi's DirectPosterior used (the weights fixture's prior).</summary>
     private static void CheckPrior(OnnxPosterior post, ArrayBundle b)
     {
-        if (post.Prior is not BoxUniformPrior box || !box.Low.SequenceEqual(b["prior_low"].AsFloat32()) || !box.High.SequenceEqual(b["prior_high"].AsFloat32()))
+        if (post.Prior is not BoxUniformSpec box || !box.Low.SequenceEqual(b["prior_low"].AsFloat32()) || !box.High.SequenceEqual(b["prior_high"].AsFloat32()))
             throw new InvalidOperationException($"the exported package's prior ({post.Prior}) is not sbi's box [{string.Join(", ", b["prior_low"].AsFloat32())}], [{string.Join(", ", b["prior_high"].AsFloat32())}]");
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Distributions;
 using Sbi.Inference;
 using Sbi.Metrics;
@@ -69,7 +70,7 @@ public static class StatisticalCheck
 
     private static IReadOnlyList<CaseResult> Compare(string id, SbiReference reference, ArrayBundle sbi, Tensor ours, string note)
     {
-        var oursArray = NpyArray.FromTensor(ours);
+        var oursArray = ours.ToNpy();
         double C2stPy(NpyArray x, NpyArray y) => SbiC2st(reference, x, y);
         double between = C2stPy(sbi["samples"], oursArray);
         double oursVsTrue = C2stPy(oursArray, sbi["analytic_samples"]);

@@ -41,5 +41,5 @@ public static class StructureCheck
     }
 
     private static Sbi.Estimators.ConditionalDensityEstimator PosteriorNnRebuild(ArrayBundle b) =>
-        Sbi.Estimators.PosteriorNn.Rebuild(EstimatorLoader.Config(b.Json("config_json")));
+        Sbi.Estimators.PosteriorNn.Rebuild(EstimatorLoader.Config(b.Json("config_json"), b.Origin));
 }

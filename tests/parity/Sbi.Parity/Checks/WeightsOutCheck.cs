@@ -1,4 +1,5 @@
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 using Sbi.Estimators;
 using Sbi.IO;
 using Sbi.Parity.Data;
@@ -31,7 +32,7 @@ public static class WeightsOutCheck
         var pt = Path.Combine(Root, $"{kind}_D{d}_{seed}.pt");
         SbiStateDict.Save(pt, est);
         return s.Live("weights_out", new { estimator = kind, state_dict = pt },
-            new Dictionary<string, NpyArray> { ["theta"] = NpyArray.FromTensor(theta), ["x"] = NpyArray.FromTensor(x) });
+            new Dictionary<string, NpyArray> { ["theta"] = theta.ToNpy(), ["x"] = x.ToNpy() });
     }
 
     public static IReadOnlyList<CaseResult> Run(string id, ArrayBundle b)

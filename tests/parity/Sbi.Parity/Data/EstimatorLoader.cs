@@ -15,30 +15,8 @@ public static class EstimatorLoader
         return ok;
     }
 
-    /// <summary>sbi's config_json as Sbi.Net's <see cref="EstimatorConfig"/>.</summary>
-    public static EstimatorConfig Config(JsonObject c)
-    {
-        string kind = c["estimator"]!.GetValue<string>();
-        int Int(string name, int fallback) => c[name] is { } v ? v.GetValue<int>() : fallback;
-        int comps = kind == "made" ? Int("num_mixture_components", 10) : Int("num_components", 10);
-        return new EstimatorConfig
-        {
-            Kind = kind,
-            D = Int("D", 0),
-            C = Int("C", 0),
-            XShape = new long[] { Int("C", 0) },
-            HiddenFeatures = Int("hidden_features", 50),
-            NumTransforms = Int("num_transforms", 5),
-            NumBlocks = Int("num_blocks", PosteriorNn.DefaultBlocks(kind)),
-            NumBins = Int("num_bins", 10),
-            TailBound = c["tail_bound"]?.GetValue<double>() ?? 3.0,
-            HiddenLayersSplineContext = Int("hidden_layers_spline_context", 1),
-            NumComponents = comps,
-            ZScoreTheta = ZScoreModes.Parse(c["z_score_theta"]?.GetValue<string>(), "z_score_theta"),
-            ZScoreX = ZScoreModes.Parse(c["z_score_x"]?.GetValue<string>(), "z_score_x"),
-            EmbeddingNet = c["embedding_net"]?.GetValue<string>() ?? "Identity",
-        };
-    }
+    /// <summary>sbi's config_json, read by Sbi.Format like every other reader.</summary>
+    public static EstimatorConfig Config(JsonObject c, string source) => EstimatorConfigJson.FromJson(c.ToJsonString(), source);
 
     /// <summary>
     /// Rebuilds the estimator of the bundle's config_json and loads the arrays under <paramref name="prefix"/>
@@ -46,7 +24,7 @@ public static class EstimatorLoader
     /// </summary>
     public static ConditionalDensityEstimator Load(ArrayBundle bundle, string prefix = "sd/", ArrayBundle? configFrom = null)
     {
-        var config = Config((configFrom ?? bundle).Json("config_json"));
+        var config = Config((configFrom ?? bundle).Json("config_json"), (configFrom ?? bundle).Origin);
         var est = PosteriorNn.Rebuild(config);
         using (var scope = NewDisposeScope())
         {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Sbi.Compat;
+using Sbi.Data;
+using Sbi.Numpy;
 
 namespace Sbi.Parity.Reference;
 

@@ -1,0 +1,56 @@
+using Sbi.Numpy;
+
+namespace Sbi.Format;
+
+/// <summary>
+/// A model file on disk: one <c>.npz</c> (numpy-readable) with every state-dict tensor under <c>sd/&lt;sbi key&gt;</c>
+/// (so <c>load_state_dict</c> in Python takes it) and the <see cref="ModelDocument"/> as the 0-d unicode member
+/// <c>config_json</c>. The one reader and writer of the layout, for the TorchSharp library and the ONNX exporter.
+/// </summary>
+public static class ModelArchive
+{
+    /// <summary>Reads a model file or an sbi parity fixture: the document and the state dict (keys without "sd/").</summary>
+    /// <exception cref="FileNotFoundException">the file does not exist.</exception>
+    /// <exception cref="InvalidDataException">not an npz, no config_json, an unknown format or version, a bad field.</exception>
+    public static (ModelDocument Document, IReadOnlyDictionary<string, NpyArray> StateDict) Read(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
+        var npz = NpzFile.Load(path);
+        if (!npz.TryGetValue(ModelDocument.ConfigMember, out var config))
+            throw new InvalidDataException($"{path}: not an Sbi.Net model or sbi fixture (no {ModelDocument.ConfigMember} member).");
+        // sbi's fixtures keep a BoxUniform prior as two arrays instead of JSON.
+        PriorSpec? fixturePrior = npz.TryGetValue("prior_low", out var lo) && npz.TryGetValue("prior_high", out var hi)
+            ? new BoxUniformSpec(lo.AsFloat32(), hi.AsFloat32()) : null;
+        var document = ModelDocument.FromJson(config.AsString(), path, fixturePrior);
+        var stateDict = npz.Where(kv => kv.Key.StartsWith(ModelDocument.StateDictPrefix, StringComparison.Ordinal))
+                           .ToDictionary(kv => kv.Key[ModelDocument.StateDictPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+        return (document, stateDict);
+    }
+
+    /// <summary>
+    /// Writes a model file: the state dict in its order, then <c>config_json</c>. The file is written under a unique
+    /// temporary name in the target folder and renamed into place, so a crash never leaves a half-written model.
+    /// </summary>
+    public static void Write(string path, ModelDocument document, IEnumerable<KeyValuePair<string, NpyArray>> stateDict, string? writer = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(stateDict);
+        var entries = stateDict.Select(kv => new KeyValuePair<string, NpyArray>(ModelDocument.StateDictPrefix + kv.Key, kv.Value)).ToList();
+        entries.Add(new(ModelDocument.ConfigMember, NpyArray.FromString(document.ToJson(writer).ToJsonString())));
+        var full = Path.GetFullPath(path);
+        var dir = Path.GetDirectoryName(full);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        var tmp = $"{full}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Npz.Write(tmp, entries, compressed: true);
+            File.Move(tmp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+}

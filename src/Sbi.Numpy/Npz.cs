@@ -1,0 +1,160 @@
+using System.Collections;
+using System.IO.Compression;
+
+namespace Sbi.Numpy;
+
+/// <summary>
+/// The arrays of a numpy <c>.npz</c> archive (written by <c>np.savez</c> or <c>np.savez_compressed</c>),
+/// read eagerly. Keys are member names without the <c>.npy</c> suffix, exactly as numpy's
+/// <c>NpzFile.files</c> (names may contain '/' and '.'); enumeration keeps the archive's member order.
+/// </summary>
+public sealed class NpzFile : IReadOnlyDictionary<string, NpyArray>
+{
+    private readonly List<string> _keys;
+    private readonly Dictionary<string, NpyArray> _arrays;
+
+    private NpzFile(string path, List<string> keys, Dictionary<string, NpyArray> arrays, List<string> other)
+    {
+        Path = path;
+        _keys = keys;
+        _arrays = arrays;
+        OtherMembers = other;
+    }
+
+    /// <summary>The file this archive was loaded from.</summary>
+    public string Path { get; }
+
+    /// <summary>Archive members that are not <c>.npy</c> arrays (numpy allows them; they are not loaded).</summary>
+    public IReadOnlyList<string> OtherMembers { get; }
+
+    /// <summary>Loads every array of the archive at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">the file does not exist.</exception>
+    /// <exception cref="InvalidDataException">the file is not a zip archive, a member is not a supported
+    /// <c>.npy</c> array, or two members have the same name. The message names the file and member.</exception>
+    public static NpzFile Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"npz file not found: {path}", path);
+        using var fs = File.OpenRead(path);
+        return Load(fs, path);
+    }
+
+    /// <summary>Loads every array of the archive in <paramref name="stream"/>; <paramref name="sourceName"/>
+    /// names it in error messages.</summary>
+    public static NpzFile Load(Stream stream, string sourceName = "<stream>")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ZipArchive zip;
+        try
+        {
+            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{sourceName}: not a readable .npz (zip) archive: {e.Message}", e);
+        }
+        using (zip)
+        {
+            var keys = new List<string>();
+            var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
+            var other = new List<string>();
+            foreach (var entry in zip.Entries)
+            {
+                if (entry.FullName.EndsWith('/') && entry.Length == 0) continue; // directory entry
+                if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal))
+                {
+                    other.Add(entry.FullName);
+                    continue;
+                }
+                string key = entry.FullName[..^4];
+                if (arrays.ContainsKey(key))
+                    throw new InvalidDataException($"{sourceName}: archive has two members named '{entry.FullName}'");
+                string where = $"{sourceName}: member '{entry.FullName}'";
+                NpyArray arr;
+                try
+                {
+                    using var es = entry.Open();
+                    arr = Npy.Read(es, where);
+                }
+                catch (InvalidDataException e) when (!e.Message.StartsWith(where, StringComparison.Ordinal))
+                {
+                    // zip-level failure (bad deflate stream, CRC mismatch, truncated archive)
+                    throw new InvalidDataException($"{where}: cannot be decompressed: {e.Message}", e);
+                }
+                keys.Add(key);
+                arrays.Add(key, arr);
+            }
+            return new NpzFile(sourceName, keys, arrays, other);
+        }
+    }
+
+    /// <summary>The array named <paramref name="key"/>; a missing key throws <see cref="KeyNotFoundException"/>
+    /// naming the file and the keys present.</summary>
+    public NpyArray this[string key] =>
+        _arrays.TryGetValue(key, out var a) ? a
+        : throw new KeyNotFoundException($"{Path}: no array named '{key}'; the archive has {_keys.Count} arrays: {Preview()}");
+
+    /// <summary>Keys in archive order.</summary>
+    public IEnumerable<string> Keys => _keys;
+
+    /// <summary>Arrays in archive order.</summary>
+    public IEnumerable<NpyArray> Values => _keys.Select(k => _arrays[k]);
+
+    /// <summary>Number of arrays.</summary>
+    public int Count => _keys.Count;
+
+    /// <inheritdoc />
+    public bool ContainsKey(string key) => _arrays.ContainsKey(key);
+
+    /// <inheritdoc />
+    public bool TryGetValue(string key, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out NpyArray value) => _arrays.TryGetValue(key, out value);
+
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, NpyArray>> GetEnumerator() =>
+        _keys.Select(k => new KeyValuePair<string, NpyArray>(k, _arrays[k])).GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    /// <summary>The string of the 0-d unicode array <paramref name="key"/> (e.g. <c>config_json</c>).</summary>
+    public string String(string key) => this[key].AsString();
+
+    private string Preview()
+    {
+        const int max = 20;
+        var shown = string.Join(", ", _keys.Take(max).Select(k => "'" + k + "'"));
+        return _keys.Count > max ? shown + ", ..." : shown;
+    }
+}
+
+/// <summary>Writer for numpy <c>.npz</c> archives (what <c>np.savez</c>/<c>np.savez_compressed</c> write).</summary>
+public static class Npz
+{
+    /// <summary>Loads an archive; same as <see cref="NpzFile.Load(string)"/>.</summary>
+    public static NpzFile Load(string path) => NpzFile.Load(path);
+
+    /// <summary>Writes <paramref name="entries"/> in order as members <c>key.npy</c>. With
+    /// <paramref name="compressed"/> members are deflated (<c>np.savez_compressed</c>), else stored
+    /// (<c>np.savez</c>). Keys must be non-empty and unique.</summary>
+    public static void Write(string path, IEnumerable<KeyValuePair<string, NpyArray>> entries, bool compressed = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(entries);
+        var list = entries.ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (k, v) in list)
+        {
+            if (string.IsNullOrEmpty(k)) throw new ArgumentException("npz keys must be non-empty", nameof(entries));
+            if (!seen.Add(k)) throw new ArgumentException($"npz key '{k}' appears twice", nameof(entries));
+            if (v is null) throw new ArgumentException($"npz entry '{k}' is null", nameof(entries));
+        }
+        using var fs = File.Create(path);
+        using var zip = new ZipArchive(fs, ZipArchiveMode.Create);
+        foreach (var (k, v) in list)
+        {
+            var entry = zip.CreateEntry(k + ".npy", compressed ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
+            using var es = entry.Open();
+            Npy.Write(es, v);
+        }
+    }
+}
