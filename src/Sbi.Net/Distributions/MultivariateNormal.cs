@@ -74,7 +74,7 @@ public sealed class MultivariateNormal : IDistribution, IDisposable
         Guard.Positive(n, nameof(n));
         using var scope = NewDisposeScope();
         var eps = randn(new long[] { n, Dim }, dtype: ScalarType.Float32, device: Device);
-        return (Loc + eps.matmul(_scaleTril.T)).MoveToOuterDisposeScope();
+        return Loc.Plus(eps.matmul(_scaleTril.T)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>
@@ -89,8 +89,9 @@ public sealed class MultivariateNormal : IDistribution, IDisposable
         var diff = (theta - (f64 ? Loc.to(ScalarType.Float64) : Loc)).unsqueeze(-1);
         var l = (f64 ? _scaleTril64 : _scaleTril).expand(diff.shape[..^2].Concat(new long[] { Dim, Dim }).ToArray());
         var m = linalg.solve_triangular(l, diff, upper: false).squeeze(-1);
-        var quad = -0.5 * m.pow(2).sum(-1);
-        var lp = (f64 ? quad - _halfLogDet64 : quad - _halfLogDet) - 0.5 * Dim * Math.Log(2 * Math.PI);
+        var quad = Scalars.Of(-0.5) * m.pow(Scalars.Of(2)).sum(-1);
+        using Scalar halfLogDet64 = _halfLogDet64, logNormalizer = 0.5 * Dim * Math.Log(2 * Math.PI);
+        var lp = (f64 ? quad.sub(halfLogDet64) : quad - _halfLogDet).sub(logNormalizer);
         return lp.MoveToOuterDisposeScope();
     }
 

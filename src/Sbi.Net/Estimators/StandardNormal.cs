@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using static TorchSharp.torch;
 
 namespace Sbi.Estimators;
@@ -19,7 +20,7 @@ public sealed class StandardNormal : BaseDistribution
     public int Features { get; }
 
     /// <inheritdoc/>
-    public override Tensor LogProb(Tensor z, Tensor? context) => -0.5 * z.pow(2).sum(-1) - _log_z;
+    public override Tensor LogProb(Tensor z, Tensor? context) => Scalars.Of(-0.5) * z.pow(Scalars.Of(2)).sum(-1) - _log_z;
 
     /// <inheritdoc/>
     public override Tensor Sample(long numSamples, Tensor context)

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,7 +61,7 @@ public static class C2st
         {
             var mean = x.mean([0L]);
             var std = x.std(0, unbiased: true);
-            std = where(std.eq(0), ones_like(std), std);   // deliberate guard: constant column -> divide by 1
+            std = where(std.eq(Scalars.Of(0)), ones_like(std), std);   // deliberate guard: constant column -> divide by 1
             x = (x - mean) / std;
             y = (y - mean) / std;
         }
@@ -79,7 +80,7 @@ public static class C2st
             using var clf = new MlpClassifier([10 * ndim, 10 * ndim], seed) { MaxIter = maxIter };
             clf.Fit(data.index_select(0, tr), target.index_select(0, tr));
             var pred = clf.Predict(data.index_select(0, te));
-            var correct = pred.eq(target.index_select(0, te).gt(0.5));
+            var correct = pred.eq(target.index_select(0, te).gt(Scalars.Of(0.5)));
             accSum += correct.to(ScalarType.Float64).mean().item<double>();
         }
         return (float)(accSum / nFolds);

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -156,7 +157,7 @@ internal sealed class MlpClassifier : IDisposable
 
                     // Batch loss · n_batch = Σ BCE(clipped p) + α/2 · Σ‖W‖² (before the update).
                     var q = p.clamp(lo, hi);
-                    lossAcc.add_(nn.functional.binary_cross_entropy(q, yb, reduction: nn.Reduction.Sum));
+                    lossAcc.AddInPlace(nn.functional.binary_cross_entropy(q, yb, reduction: nn.Reduction.Sum));
                     lossAcc.add_(wAll.dot(wAll), alpha: halfAlpha);
 
                     // Backward pass with deltas pre-divided by n_batch.
@@ -182,7 +183,7 @@ internal sealed class MlpClassifier : IDisposable
                     using Scalar step = -lrT;
                     m.mul_(beta1).add_(grad, alpha: oneMinusBeta1);
                     v.mul_(beta2).addcmul_(grad, grad, value: oneMinusBeta2);
-                    _flat.addcdiv_(m, v.sqrt().add_(epsilon), value: step);
+                    _flat.addcdiv_(m, v.sqrt().add_(epsilon, Scalars.One), value: step);
                 }
 
                 NIter++;
@@ -218,7 +219,7 @@ internal sealed class MlpClassifier : IDisposable
     public Tensor Predict(Tensor x)
     {
         using var p = PredictProba(x);
-        return p.gt(0.5);
+        return p.gt(Scalars.Of(0.5));
     }
 
     private static (Tensor[] W, Tensor[] B) Views(Tensor flat, int[] units)

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -65,7 +66,7 @@ public sealed class Made : nn.Module
     public Tensor Forward(Tensor inputs, Tensor? contextTerm)
     {
         var temps = initial_layer.forward(inputs);
-        if (contextTerm is not null) temps = temps + contextTerm;
+        if (contextTerm is not null) temps = temps.Plus(contextTerm);
         temps = _activation(temps);
         foreach (var block in blocks) temps = block.forward(temps);
         return final_layer.forward(temps);

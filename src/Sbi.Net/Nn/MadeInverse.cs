@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using static TorchSharp.torch;
 
 namespace Sbi.Nn;
@@ -27,7 +28,7 @@ internal sealed class MadeInverse : IDisposable
         var degrees = made.MaskedLayers.First().Degrees;
         var order = degrees.sort(0, false, true).Indices;
         var sorted = degrees.index_select(0, order);
-        _prefix = Enumerable.Range(0, _d).Select(i => sorted.le(i).sum().item<long>()).ToArray();
+        _prefix = Enumerable.Range(0, _d).Select(i => sorted.le(Scalars.Of(i)).sum().item<long>()).ToArray();
         (_w0, _b0) = (Keep(maskedLayers[0].W.index_select(0, order)), Keep(maskedLayers[0].B.index_select(0, order)));
         _blocks = maskedLayers.Skip(1).Take(maskedLayers.Count - 2)
             .Select(l => (Keep(l.W.index_select(0, order).index_select(1, order)), Keep(l.B.index_select(0, order)))).ToArray();
@@ -54,13 +55,13 @@ internal sealed class MadeInverse : IDisposable
             {
                 var h = i == 0 ? _b0.narrow(0, 0, k).expand(n, k)
                                : nn.functional.linear(outputs.narrow(1, 0, i), _w0.narrow(0, 0, k).narrow(1, 0, i), _b0.narrow(0, 0, k));
-                if (ctx is not null) h = h + ctx.narrow(1, 0, k);
+                if (ctx is not null) h = h.Plus(ctx.narrow(1, 0, k));
                 h = _activation(h);
                 foreach (var (w, b) in _blocks)
                     h = _activation(nn.functional.linear(h, w.narrow(0, 0, k).narrow(1, 0, k), b.narrow(0, 0, k)));
                 ut = nn.functional.linear(h, _wf.narrow(0, 2 * i, 2).narrow(1, 0, k), _bf.narrow(0, 2 * i, 2));
             }
-            var scale = nn.functional.softplus(ut.select(1, 0)) + EstimatorConstants.MafMinScale;
+            var scale = Scalars.Softplus(ut.select(1, 0)).Plus(Scalars.Of(EstimatorConstants.MafMinScale));
             outputs.select(1, i).copy_((inputs.select(1, i) - ut.select(1, 1)) / scale);
             logScales.Add(scale.log());
         }

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -62,9 +63,9 @@ public sealed class MaskedResidualBlock : nn.Module
     public Tensor Forward(Tensor inputs, Tensor? contextTerm)
     {
         var t = linear_layers[0].forward(_activation(inputs));
-        if (contextTerm is not null) t = t + contextTerm;
+        if (contextTerm is not null) t = t.Plus(contextTerm);
         t = _activation(t);
         if (_dropout > 0) t = nn.functional.dropout(t, _dropout, training);
-        return inputs + linear_layers[1].forward(t);
+        return inputs.Plus(linear_layers[1].forward(t));
     }
 }

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -81,11 +82,12 @@ public sealed class MixtureOfGaussiansMade : nn.Module
         var w = final_layer.Weight.view(rows, 3, HiddenFeatures);
         var b = final_layer.Bias.view(rows, 3);
         // Same draw order as nflows: logit weights, logit biases, std weights, std biases.
-        w.select(1, 0).copy_(Epsilon * randn(rows, HiddenFeatures));
-        b.select(1, 0).copy_(Epsilon * randn(rows));
-        w.select(1, 2).copy_(Epsilon * randn(rows, HiddenFeatures));
-        var c = tensor(new[] { (float)(1 - Epsilon) }).exp().sub(1).log();
-        b.select(1, 2).copy_(c * ones(rows) + Epsilon * randn(rows));
+        using Scalar epsilon = Epsilon;
+        w.select(1, 0).copy_(epsilon * randn(rows, HiddenFeatures));
+        b.select(1, 0).copy_(epsilon * randn(rows));
+        w.select(1, 2).copy_(epsilon * randn(rows, HiddenFeatures));
+        var c = tensor(new[] { (float)(1 - Epsilon) }).exp().sub(Scalars.Of(1)).log();
+        b.select(1, 2).copy_((c * ones(rows)).Plus(epsilon * randn(rows)));
     }
 
     /// <summary>The context's contributions (initial layer, then each block), computed once per context.</summary>
@@ -97,7 +99,7 @@ public sealed class MixtureOfGaussiansMade : nn.Module
     public Tensor Forward(Tensor inputs, IReadOnlyList<Tensor?> contextTerms)
     {
         var temps = initial_layer.forward(inputs);
-        if (contextTerms[0] is { } c0) temps = temps + c0;
+        if (contextTerms[0] is { } c0) temps = temps.Plus(c0);
         for (int i = 0; i < blocks.Count; i++) temps = blocks[i].Forward(temps, contextTerms[i + 1]);
         return final_layer.forward(temps);
     }

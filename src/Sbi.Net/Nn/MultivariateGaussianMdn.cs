@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -109,8 +110,9 @@ public sealed class MultivariateGaussianMdn : nn.Module
         nn.init.normal_(_logits_layer.bias!, 0.0, Epsilon);
         nn.init.normal_(_unconstrained_diagonal_layer.weight!, 0.0, Epsilon);
         using (var one = tensor((float)(1.0 - Epsilon)))
-        using (var sp = one.exp().sub_(1).log_())
-            nn.init.constant_(_unconstrained_diagonal_layer.bias!, sp.item<float>());
+        using (var sp = one.exp().sub_(Scalars.Of(1)).log_())
+        using (Scalar value = sp.item<float>())
+            nn.init.constant_(_unconstrained_diagonal_layer.bias!, value);
         if (_upper_layer is not null)
         {
             nn.init.normal_(_upper_layer.weight!, 0.0, Epsilon);
@@ -142,7 +144,7 @@ public sealed class MultivariateGaussianMdn : nn.Module
         var h = _hidden_net.forward(context);
         var logits = _logits_layer.forward(h);
         var means = _means_layer.forward(h).view(b, k, d);
-        var diag = nn.functional.softplus(_unconstrained_diagonal_layer.forward(h).view(b, k, d));
+        var diag = Scalars.Softplus(_unconstrained_diagonal_layer.forward(h).view(b, k, d));
         var upper = _upper_layer?.forward(h).view(b, k, -1);
         return (logits, means, diag, upper);
     }
@@ -152,8 +154,8 @@ public sealed class MultivariateGaussianMdn : nn.Module
         // One reduction for the common case; a non-finite sum means some entry is non-finite (or the sum overflowed).
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var total = logits.sum() + means.sum() + diag.sum();
-        if (upper is not null) total = total + upper.sum();
+        var total = logits.sum().Plus(means.sum()).Plus(diag.sum());
+        if (upper is not null) total = total.Plus(upper.sum());
         if (total.isfinite().item<bool>()) return;
         if (!logits.isfinite().all().item<bool>()) throw new InvalidOperationException("MDN logits contain NaN or Inf values.");
         if (!means.isfinite().all().item<bool>()) throw new InvalidOperationException("MDN means contain NaN or Inf values.");
@@ -169,10 +171,10 @@ public sealed class MultivariateGaussianMdn : nn.Module
         var diff = inputs.unsqueeze(1) - means;                                   // (N, K, D)
         // (z−μ)ᵀ(AᵀA + εI)(z−μ) = ‖A(z−μ)‖² + ε‖z−μ‖², with (A v)_i = A_ii v_i + Σ_{j>i} A_ij v_j.
         var aDiff = diag * diff;
-        if (upper is not null) aDiff = aDiff + (upper * diff.matmul(_constants["columns"])).matmul(_constants["rows"]);
-        var quadratic = aDiff.square().sum(-1) + Epsilon * diff.square().sum(-1);
-        var logComponent = diag.log().sum(-1) - 0.5 * quadratic + _logNorm;      // (N, K)
-        return (nn.functional.log_softmax(logits, -1) + logComponent).logsumexp(-1);
+        if (upper is not null) aDiff = aDiff.Plus((upper * diff.matmul(_constants["columns"])).matmul(_constants["rows"]));
+        var quadratic = aDiff.Squared().sum(-1).Plus(Scalars.Of(Epsilon) * diff.Squared().sum(-1));
+        var logComponent = (diag.log().sum(-1) - Scalars.Of(0.5) * quadratic).Plus(Scalars.Of(_logNorm));      // (N, K)
+        return nn.functional.log_softmax(logits, -1).Plus(logComponent).logsumexp(-1);
     }
 
     /// <summary>
@@ -189,6 +191,6 @@ public sealed class MultivariateGaussianMdn : nn.Module
         var chosenFactors = factors.gather(1, choices.view(b, numSamples, 1, 1).expand(b, numSamples, d, d));
         var noise = randn(new[] { b, numSamples, d, 1L }, dtype: means.dtype, device: means.device);
         var offsets = linalg.solve_triangular(chosenFactors, noise, upper: true).squeeze(-1);
-        return (chosenMeans + offsets).transpose(0, 1);
+        return chosenMeans.Plus(offsets).transpose(0, 1);
     }
 }

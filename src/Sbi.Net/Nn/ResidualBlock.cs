@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -58,6 +59,6 @@ public sealed class ResidualBlock : nn.Module<Tensor, Tensor?, Tensor>
         if (_dropout > 0) t = nn.functional.dropout(t, _dropout, training);
         t = linear_layers[1].forward(t);
         if (gate is not null) t = t * gate;   // F.glu(cat(t, ctx)) without building the concatenation
-        return inputs + t;
+        return inputs.Plus(t);
     }
 }

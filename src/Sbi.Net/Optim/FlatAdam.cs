@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -100,7 +101,8 @@ public sealed class FlatAdam : IDisposable
         using var scope = NewDisposeScope();
         ApplyGradientMask();
         var norm = _grad.norm();
-        var coef = (maxNorm / (norm + 1e-6)).clamp_max(1.0);
+        using Scalar max = maxNorm;
+        var coef = (max / norm.Plus(Scalars.Of(1e-6))).clamp_max(Scalars.Of(1.0));
         _grad.mul_(coef);
         return norm.MoveToOuterDisposeScope();
     }
@@ -119,7 +121,7 @@ public sealed class FlatAdam : IDisposable
                      bc2 = bc2Sqrt, eps = _eps, step = -_lr / bc1;
         _expAvg.mul_(beta1).add_(_grad, alpha: oneMinusBeta1);
         _expAvgSq.mul_(beta2).addcmul_(_grad, _grad, value: oneMinusBeta2);
-        var denom = (_expAvgSq.sqrt() / bc2).add_(eps);
+        var denom = (_expAvgSq.sqrt() / bc2).add_(eps, Scalars.One);
         _flat.addcdiv_(_expAvg, denom, value: step);
     }
 

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using Sbi.Nn;
 using TorchSharp.Modules;
@@ -30,7 +31,8 @@ public sealed class LULinear : Transform
         bias = new Parameter(zeros(features).DetachFromDisposeScope());
         lower_entries = new Parameter(zeros(nTri).DetachFromDisposeScope());
         upper_entries = new Parameter(zeros(nTri).DetachFromDisposeScope());
-        unconstrained_upper_diag = new Parameter(full(features, (float)Math.Log(Math.Exp(1 - EstimatorConstants.LuEpsilon) - 1)).DetachFromDisposeScope());
+        using Scalar identityDiag = (float)Math.Log(Math.Exp(1 - EstimatorConstants.LuEpsilon) - 1);
+        unconstrained_upper_diag = new Parameter(full(features, identityDiag).DetachFromDisposeScope());
         register_parameter("bias", bias);
         register_parameter("lower_entries", lower_entries);
         register_parameter("upper_entries", upper_entries);
@@ -71,14 +73,14 @@ public sealed class LULinear : Transform
     public int Features { get; }
 
     /// <summary>The diagonal of U: softplus(unconstrained_upper_diag) + 1e-3.</summary>
-    public Tensor UpperDiag() => nn.functional.softplus(unconstrained_upper_diag) + EstimatorConstants.LuEpsilon;
+    public Tensor UpperDiag() => Scalars.Softplus(unconstrained_upper_diag).Plus(Scalars.Of(EstimatorConstants.LuEpsilon));
 
     /// <summary>L (unit lower triangular) and U (upper triangular), both (D, D).</summary>
     public (Tensor Lower, Tensor Upper) LowerUpper() => LowerUpper(UpperDiag());
 
     private (Tensor Lower, Tensor Upper) LowerUpper(Tensor diag)
     {
-        var both = (cat(new Tensor[] { lower_entries, upper_entries, diag }).matmul(_constants["assemble"]) + _constants["offset"])
+        var both = cat(new Tensor[] { lower_entries, upper_entries, diag }).matmul(_constants["assemble"]).Plus(_constants["offset"])
             .view(2, Features, Features);
         return (both[0], both[1]);
     }

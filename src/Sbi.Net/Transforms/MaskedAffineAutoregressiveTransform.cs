@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using Sbi.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,14 +31,14 @@ public sealed class MaskedAffineAutoregressiveTransform : Transform
         var p = autoregressive_net.Forward(inputs, contextTerm).view(-1, autoregressive_net.Features, 2);
         var u = p.select(2, 0);
         var shift = p.select(2, 1);
-        return (nn.functional.softplus(u) + EstimatorConstants.MafMinScale, shift);
+        return (Scalars.Softplus(u).Plus(Scalars.Of(EstimatorConstants.MafMinScale)), shift);
     }
 
     /// <inheritdoc/>
     public override (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
     {
         var (scale, shift) = ScaleAndShift(inputs, autoregressive_net.ContextTerm(context));
-        return (scale * inputs + shift, scale.log().sum(-1));
+        return ((scale * inputs).Plus(shift), scale.log().sum(-1));
     }
 
     /// <inheritdoc/>

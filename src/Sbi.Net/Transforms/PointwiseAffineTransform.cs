@@ -1,3 +1,5 @@
+using TorchSharp;
+using Sbi.Utils;
 using static TorchSharp.torch;
 
 namespace Sbi.Transforms;
@@ -30,19 +32,20 @@ public sealed class PointwiseAffineTransform : Transform
     public static PointwiseAffineTransform FromStatistics(Tensor mean, Tensor std)
     {
         using var scope = NewDisposeScope();
-        return new PointwiseAffineTransform(-mean / std, 1.0 / std);
+        return new PointwiseAffineTransform(-mean / std, Scalars.Of(1.0) / std);
     }
 
     private Tensor BatchLogAbsDet(Tensor inputs)
     {
         var logScale = _scale.abs().log();
-        var perRow = logScale.numel() > 1 ? logScale.sum() : logScale * (inputs.numel() / inputs.shape[0]);
+        using Scalar featuresPerRow = inputs.numel() / inputs.shape[0];
+        var perRow = logScale.numel() > 1 ? logScale.sum() : logScale * featuresPerRow;
         return perRow.expand(inputs.shape[0]);
     }
 
     /// <inheritdoc/>
     public override (Tensor Outputs, Tensor? LogAbsDet) Forward(Tensor inputs, Tensor? context = null)
-        => (inputs * _scale + _shift, BatchLogAbsDet(inputs));
+        => ((inputs * _scale).Plus(_shift), BatchLogAbsDet(inputs));
 
     /// <inheritdoc/>
     public override (Tensor Outputs, Tensor? LogAbsDet) Inverse(Tensor inputs, Tensor? context = null)

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -97,73 +98,73 @@ public static class RationalQuadraticSpline
 
         // Widths and heights together: (S, 2, K), one softmax for both.
         var wh = parameters.narrow(-1, 0, 2 * k);
-        if (widthHeightDivisor != 1.0) wh = wh / widthHeightDivisor;   // a division, as nflows does it
+        if (widthHeightDivisor != 1.0) wh = wh / Scalars.Of(widthHeightDivisor);   // a division, as nflows does it
         // libtorch's softmax over the short last dimension is slow (moving the bins to a leading dimension is 4x
         // faster), but only this kernel reproduces PyTorch's rounding; and bin-width rounding is amplified ~100x in
         // the log-density of narrow bins, so the sbi parity of the NSF log_prob depends on it.
         var probabilities = softmax(wh.reshape(lead.Append(2L).Append((long)k).ToArray()), -1);
         wh = minBinWidth == minBinHeight
-            ? probabilities * (1 - minBinWidth * k) + minBinWidth
-            : probabilities * tensor(new[] { 1 - minBinWidth * k, 1 - minBinHeight * k }).view(2, 1).to(wh.dtype, wh.device)
-                 + tensor(new[] { minBinWidth, minBinHeight }).view(2, 1).to(wh.dtype, wh.device);
+            ? (probabilities * Scalars.Of(1 - minBinWidth * k)).Plus(Scalars.Of(minBinWidth))
+            : (probabilities * tensor(new[] { 1 - minBinWidth * k, 1 - minBinHeight * k }).view(2, 1).to(wh.dtype, wh.device))
+                 .Plus(tensor(new[] { minBinWidth, minBinHeight }).view(2, 1).to(wh.dtype, wh.device));
         // Interior knots 2B·cumsum − B (nflows: (right − left)·cumsum + left; its first and last knots are then set
         // to exactly −B and B, which the pads below produce directly).
-        var interior = wh.narrow(-1, 0, k - 1).cumsum(-1) * (2 * b) - b;               // (S, 2, K − 1)
+        var interior = wh.narrow(-1, 0, k - 1).cumsum(-1) * Scalars.Of(2 * b) - Scalars.Of(b);               // (S, 2, K − 1)
         var knots = nn.functional.pad(nn.functional.pad(interior, (1L, 0L), value: -b), (0L, 1L), value: b); // (S, 2, K + 1)
 
         // Knot derivatives: interior ones from the net, the two boundary ones fixed so that they equal 1 (linear tails).
         double boundary = Math.Log(Math.Exp(1 - minDerivative) - 1);
-        var derivatives = nn.functional.softplus(nn.functional.pad(parameters.narrow(-1, 2 * k, k - 1), (1L, 1L), value: boundary)) + minDerivative;
+        var derivatives = Scalars.Softplus(nn.functional.pad(parameters.narrow(-1, 2 * k, k - 1), (1L, 1L), value: boundary)).Plus(Scalars.Of(minDerivative));
         var table = cat(new[] { knots, derivatives.unsqueeze(-2) }, -2);                  // (S, 3, K + 1): x knots, y knots, d
 
         // Evaluate on clamped inputs (always finite), choose the identity outside [−B, B] at the end.
-        var clamped = inputs.clamp(-b, b);
+        var clamped = inputs.clamp(Scalars.Of(-b), Scalars.Of(b));
         // Bin = number of interior knots ≤ input (nflows: knots ≤ input − 1, with the last knot raised by 1e-6, which
         // never counts for inputs ≤ B, and the first, −B, which always counts).
         // (searchsorted with right = true counts the knots ≤ input; ONNX exporters write it as a sum of comparisons.)
         var searchKnots = interior.select(-2, inverse ? 1 : 0).contiguous();
         var bin = searchsorted(searchKnots, clamped.unsqueeze(-1), right: true);                       // (S, 1)
-        var index = (bin + PairOffsets(bin.device)).unsqueeze(-2).expand(lead.Append(3L).Append(2L).ToArray()); // [bin, bin + 1]
+        var index = bin.Plus(PairOffsets(bin.device)).unsqueeze(-2).expand(lead.Append(3L).Append(2L).ToArray()); // [bin, bin + 1]
         var picked = table.gather(-1, index).flatten(-2).unbind(-1);
         Tensor x0 = picked[0], x1 = picked[1], y0 = picked[2], y1 = picked[3], d0 = picked[4], d1 = picked[5];
         var w = x1 - x0;
         var h = y1 - y0;
         var s = h / w;
-        var twoS = 2 * s;
-        var dSum = d0 + d1 - twoS;
+        var twoS = Scalars.Of(2) * s;
+        var dSum = d0.Plus(d1) - twoS;
 
         Tensor outputs, logAbsDet;
         if (!inverse)
         {
             var xi = (clamped - x0) / w;
-            var xi1m = 1 - xi;
+            var xi1m = xi.SubtractedFrom(Scalars.Of(1));
             var t = xi * xi1m;
-            var xi2 = xi.square();
-            var a = s * xi2 + d0 * t;
+            var xi2 = xi.Squared();
+            var a = (s * xi2).Plus(d0 * t);
             var numerator = h * a;
-            var denominator = s + dSum * t;
-            outputs = y0 + numerator / denominator;
-            var bracket = d1 * xi2 + twoS * t + d0 * xi1m.square();
-            var derivativeNumerator = s.square() * bracket;
-            logAbsDet = derivativeNumerator.log() - 2 * denominator.log();
+            var denominator = s.Plus(dSum * t);
+            outputs = y0.Plus(numerator / denominator);
+            var bracket = (d1 * xi2).Plus(twoS * t).Plus(d0 * xi1m.Squared());
+            var derivativeNumerator = s.Squared() * bracket;
+            logAbsDet = derivativeNumerator.log() - Scalars.Of(2) * denominator.log();
             saved?.AddRange(new[] { xi, xi1m, t, s, h, w, d0, d1, dSum, denominator, a, bracket,
                                     bin, probabilities, parameters.narrow(-1, 2 * k, k - 1) });
         }
         else
         {
             var dy = clamped - y0;
-            var a = dy * dSum + h * (s - d0);
+            var a = (dy * dSum).Plus(h * (s - d0));
             var bq = h * d0 - dy * dSum;
             var c = -s * dy;
             // nflows asserts a non-negative discriminant; rounding can make it −1e-12-ish, so it is clamped at 0.
-            var discriminant = (bq.square() - 4 * a * c).clamp_min(0);
-            var root = 2 * c / (-bq - discriminant.sqrt());
-            outputs = root * w + x0;
-            var root1m = 1 - root;
+            var discriminant = (bq.Squared() - Scalars.Of(4) * a * c).clamp_min(Scalars.Of(0));
+            var root = Scalars.Of(2) * c / (-bq - discriminant.sqrt());
+            outputs = (root * w).Plus(x0);
+            var root1m = root.SubtractedFrom(Scalars.Of(1));
             var t = root * root1m;
-            var denominator = s + dSum * t;
-            var derivativeNumerator = s.square() * (d1 * root.square() + twoS * t + d0 * root1m.square());
-            logAbsDet = -(derivativeNumerator.log() - 2 * denominator.log());
+            var denominator = s.Plus(dSum * t);
+            var derivativeNumerator = s.Squared() * (d1 * root.Squared()).Plus(twoS * t).Plus(d0 * root1m.Squared());
+            logAbsDet = -(derivativeNumerator.log() - Scalars.Of(2) * denominator.log());
         }
         var inside = clamped.eq(inputs);   // −B ≤ x ≤ B (inclusive, as nflows); false for NaN
         saved?.Insert(0, inside);

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -63,38 +64,39 @@ internal sealed class RationalQuadraticSplineFunction : autograd.MultiTensorFunc
         var hOverDen = h * invDen;
         var hAOverDen2 = hOverDen * a * invDen;
         var oneMinus2Xi = xi1m - xi;
-        var oneMinus2T = 1 - 2 * t;
-        var twoTOverDen = 2 * t * invDen;
-        var gXi = gy * (hOverDen * (2 * s * xi + d0 * oneMinus2Xi) - hAOverDen2 * dSum * oneMinus2Xi)
-                + gl * ((2 * d1 * xi + 2 * s * oneMinus2Xi - 2 * d0 * xi1m) * invBracket - 2 * dSum * oneMinus2Xi * invDen);
-        var gS = gy * (hOverDen * xi.square() - hAOverDen2 * oneMinus2T)
-               + gl * (2 * s.reciprocal() + 2 * t * invBracket - 2 * oneMinus2T * invDen);
-        var gD0 = gy * (hOverDen - hAOverDen2) * t + gl * (xi1m.square() * invBracket - twoTOverDen);
-        var gD1 = -gy * hAOverDen2 * t + gl * (xi.square() * invBracket - twoTOverDen);
+        var two = Scalars.Of(2);
+        var oneMinus2T = (two * t).SubtractedFrom(Scalars.Of(1));
+        var twoTOverDen = two * t * invDen;
+        var gXi = (gy * (hOverDen * (two * s * xi).Plus(d0 * oneMinus2Xi) - hAOverDen2 * dSum * oneMinus2Xi))
+                .Plus(gl * (((two * d1 * xi).Plus(two * s * oneMinus2Xi) - two * d0 * xi1m) * invBracket - two * dSum * oneMinus2Xi * invDen));
+        var gS = (gy * (hOverDen * xi.Squared() - hAOverDen2 * oneMinus2T))
+               .Plus(gl * ((two * s.reciprocal()).Plus(two * t * invBracket) - two * oneMinus2T * invDen));
+        var gD0 = (gy * (hOverDen - hAOverDen2) * t).Plus(gl * (xi1m.Squared() * invBracket - twoTOverDen));
+        var gD1 = (-gy * hAOverDen2 * t).Plus(gl * (xi.Squared() * invBracket - twoTOverDen));
         // ξ = (x − x0)/w, s = h/w, w = x1 − x0, h = y1 − y0.
         var invW = w.reciprocal();
         var gX = gXi * invW;
-        var gW = -(gXi * xi + gS * s) * invW;
-        var gH = gy * a * invDen + gS * invW;
+        var gW = -(gXi * xi).Plus(gS * s) * invW;
+        var gH = (gy * a * invDen).Plus(gS * invW);
         var picked = stack(new[] { -gX - gW, gW, gy - gH, gH, gD0, gD1 }, -1).view(lead.Append(3L).Append(2L).ToArray());
-        var index = (bin + tensor(new long[] { 0, 1 }, device: bin.device)).unsqueeze(-2).expand(lead.Append(3L).Append(2L).ToArray());
+        var index = bin.Plus(tensor(new long[] { 0, 1 }, device: bin.device)).unsqueeze(-2).expand(lead.Append(3L).Append(2L).ToArray());
         var gTable = zeros(lead.Append(3L).Append((long)k + 1).ToArray(), dtype: gOut.dtype, device: gOut.device)
             .scatter_add_(-1, index, picked);
 
         // Interior knots 2B·cumsum(frac)[j], j < K − 1 (the end knots are constants): d/dfrac_i = 2B Σ_{j ≥ i} g_j.
-        var gInterior = gTable.narrow(-2, 0, 2).narrow(-1, 1, k - 1) * (2 * tailBound);
+        var gInterior = gTable.narrow(-2, 0, 2).narrow(-1, 1, k - 1) * Scalars.Of(2 * tailBound);
         var triangle = ones(new long[] { k - 1, k }, dtype: gOut.dtype, device: gOut.device).tril_();
         var gFrac = gInterior.matmul(triangle);                                           // (S, 2, K)
         gFrac = minW == minH
-            ? gFrac * (1 - minW * k)
+            ? gFrac * Scalars.Of(1 - minW * k)
             : gFrac * tensor(new[] { 1 - minW * k, 1 - minH * k }).view(2, 1).to(gOut.dtype, gOut.device);
         // softmax backward, then the division by the divisor.
         var gLogits = probabilities * (gFrac - (gFrac * probabilities).sum(-1, keepdim: true));
-        if (divisor != 1.0) gLogits = gLogits / divisor;
+        if (divisor != 1.0) gLogits = gLogits / Scalars.Of(divisor);
         // d = m + softplus(u): d/du = sigmoid(u) (interior knots only; the boundary derivatives are constants).
         var gDerivatives = gTable.select(-2, 2).narrow(-1, 1, k - 1) * sigmoid(rawDerivatives);
         var gParameters = cat(new[] { gLogits.reshape(lead.Append(2L * k).ToArray()), gDerivatives }, -1);
-        var gInputs = gX + gOut * (1 - insideF);
+        var gInputs = gX.Plus(gOut * insideF.SubtractedFrom(Scalars.Of(1)));
         return new List<Tensor> { gInputs.MoveToOuterDisposeScope(), gParameters.MoveToOuterDisposeScope(), null!, null!, null!, null!, null!, null! };
     }
 }
