@@ -43,7 +43,7 @@ public sealed record BenchResult(string Estimator, int D, int N, int IntraOpThre
 public static class OnnxBench
 {
     /// <summary>Times <paramref name="n"/> samples and log-densities with <paramref name="threads"/> intra-op threads (best of <paramref name="repeats"/>).</summary>
-    /// <param name="packageDir">Package written by <see cref="Export.PosteriorExporter"/>.</param>
+    /// <param name="packageDir">Package written by <c>Sbi.Onnx.Export.PosteriorExporter</c>.</param>
     /// <param name="n">Samples and log-densities per timed call (default 100,000).</param>
     /// <param name="threads">ONNX Runtime intra-op threads (default 1).</param>
     /// <param name="x">Observation; default: the x z-scoring mean from the manifest (a typical x), else zeros.</param>
@@ -80,10 +80,6 @@ public static class OnnxBench
         return new BenchResult(post.Manifest.EstimatorName, post.D, n, threads, post.ExecutionProvider,
             sampleS, n / sampleS, n / graphS, lpS, n / lpS, (double)inside / n, flops, normS);
     }
-
-    /// <summary>Runs <see cref="Run"/> for each thread count (default 1 and 2).</summary>
-    public static IReadOnlyList<BenchResult> RunThreads(string packageDir, int n = 100_000, params int[] threads) =>
-        (threads.Length == 0 ? new[] { 1, 2 } : threads).Select(t => Run(packageDir, n, t)).ToList();
 
     private static double Best(int repeats, Action a)
     {

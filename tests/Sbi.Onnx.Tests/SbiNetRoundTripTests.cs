@@ -17,7 +17,7 @@ namespace Sbi.Onnx.Tests;
 public class SbiNetRoundTripTests
 {
     private static IEnumerable<TestCaseData> Cases()
-        => PosteriorNn.Models.SelectMany(m => new[] { 1, 3 }.Select(d => new TestCaseData(m, d)));
+        => EstimatorFamilies.Names.SelectMany(m => new[] { 1, 3 }.Select(d => new TestCaseData(m, d)));
 
     [TestCaseSource(nameof(Cases))]
     public void ExportedGraphsMatchTorchSharp(string model, int d)

@@ -45,7 +45,7 @@ internal static class BenchGpuCommand
             if (!ok) failures++;
             Console.WriteLine($"  {what,-46} max |cpu − {device.type.ToString().ToLowerInvariant()}| = {err:E2} (tol {tol:E0}) {(ok ? "ok" : "FAIL")}");
         }
-        foreach (var model in PosteriorNn.Models)
+        foreach (var model in EstimatorFamilies.Names)
         {
             Console.WriteLine($"[{model}]");
             using var scope = NewDisposeScope();
@@ -79,8 +79,8 @@ internal static class BenchGpuCommand
             using var priorD = new BoxUniform(full(5, -2f), full(5, 2f), device);
             var tb = theta.narrow(0, 0, 200);
             var xb = x.narrow(0, 0, 200);
-            var lossC = NpeBLoss.Loss(cpu, tb, xb, prior, new IDensity?[] { prior, gauss }, new long[] { 500, 500 });
-            var lossD = NpeBLoss.Loss(dev, tb.to(device), xb.to(device), priorD, new IDensity?[] { priorD, gaussD }, new long[] { 500, 500 });
+            var lossC = NpeB.Loss(cpu, tb, xb, prior, new IDensity?[] { prior, gauss }, new long[] { 500, 500 });
+            var lossD = NpeB.Loss(dev, tb.to(device), xb.to(device), priorD, new IDensity?[] { priorD, gaussD }, new long[] { 500, 500 });
             Check("NPE-B loss per row", (lossC.detach() - lossD.detach().cpu()).abs().max().item<float>(), 1e-4);
             cpu.train(); dev.train();
             using var optC = new Sbi.Optim.FlatAdam(cpu.parameters(), 5e-4);

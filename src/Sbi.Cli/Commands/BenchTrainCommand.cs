@@ -57,7 +57,7 @@ internal static class BenchTrainCommand
         double c2st = C2st.Score(samples, reference, seed: 1);
         double c2stSec = clock.Elapsed.TotalSeconds;
 
-        Console.WriteLine($"gradients                      {npe.TrainingBackend}");
+        Console.WriteLine($"gradients                      {npe.TrainingBackend} ({npe.TrainingBackendReason})");
         Console.WriteLine($"epochs                         {epochs}");
         Console.WriteLine($"training seconds               {trainSec:F2}");
         Console.WriteLine($"seconds per epoch              {trainSec / epochs:F4}");

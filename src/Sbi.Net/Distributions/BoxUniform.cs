@@ -51,10 +51,10 @@ public sealed class BoxUniform : IDistribution, IDisposable
     public Device Device => Low.device;
 
     /// <inheritdoc/>
-    public Tensor Mean => (Low + High) / 2;
+    public Tensor Mean => Low.Plus(High) / Scalars.Of(2);
 
     /// <inheritdoc/>
-    public Tensor Stddev => (High - Low) / Math.Sqrt(12.0);
+    public Tensor Stddev => (High - Low) / Scalars.Of(Math.Sqrt(12.0));
 
     /// <inheritdoc/>
     public Tensor Sample(long n)
@@ -62,7 +62,7 @@ public sealed class BoxUniform : IDistribution, IDisposable
         Guard.Positive(n, nameof(n));
         using var scope = NewDisposeScope();
         var u = rand(new long[] { n, Dim }, dtype: ScalarType.Float32, device: Device);
-        return (Low + u * (High - Low)).MoveToOuterDisposeScope();
+        return Low.Plus(u * (High - Low)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>
@@ -77,6 +77,9 @@ public sealed class BoxUniform : IDistribution, IDisposable
             : where(inside, -_logVolume, tensor(float.NegativeInfinity, device: theta.device));
         return lp.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The logit of the box-normalised θ (torch's <c>biject_to(interval)</c> inverse, as sbi's <c>mcmc_transform</c>).</summary>
+    public IBijector ThetaTransform => new SigmoidBoxBijector(Low, High);
 
     /// <inheritdoc/>
     public Tensor WithinSupport(Tensor theta)

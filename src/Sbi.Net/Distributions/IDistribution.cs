@@ -5,7 +5,8 @@ namespace Sbi.Distributions;
 /// <summary>
 /// A distribution over D-dimensional parameters, usable as an sbi prior. Implement it for a custom prior:
 /// <see cref="Sample"/>, <see cref="IDensity.LogProb"/> (−inf outside the support, never an exception) and
-/// <see cref="WithinSupport"/> are what NPE-B and <c>DirectPosterior</c> use.
+/// <see cref="WithinSupport"/> are what NPE-B and <c>DirectPosterior</c> use; <see cref="ThetaTransform"/> is what MAP,
+/// MCMC and VI use (a prior with bounded support other than a box should supply its own).
 /// </summary>
 public interface IDistribution : IDensity
 {
@@ -26,4 +27,10 @@ public interface IDistribution : IDensity
 
     /// <summary>The device the distribution's tensors live on.</summary>
     Device Device { get; }
+
+    /// <summary>
+    /// The map from the support to ℝ^D (sbi's <c>mcmc_transform</c>). Default: z-scoring with <see cref="Mean"/> and
+    /// <see cref="Stddev"/>, sbi's choice for unbounded supports; <see cref="BoxUniform"/> uses a logit.
+    /// </summary>
+    IBijector ThetaTransform => AffineBijector.Standardizing(this);
 }

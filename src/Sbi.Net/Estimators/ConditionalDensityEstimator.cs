@@ -34,6 +34,13 @@ public abstract class ConditionalDensityEstimator : nn.Module
     public abstract Tensor Sample(long numSamples, Tensor x);
 
     /// <summary>
+    /// x (B, *x_shape) through the estimator's embedding pipeline (z-scoring included): the context (B, C) its
+    /// density is conditioned on, and what a <see cref="ITrainingKernel"/> takes. Estimators without a separate
+    /// embedding stage leave it unimplemented.
+    /// </summary>
+    public virtual Tensor Embed(Tensor x) => throw new NotSupportedException($"{GetType().Name} does not expose its embedding of x.");
+
+    /// <summary>
     /// sbi's <c>log_prob(input, condition)</c>: input (S, B, D) or (B, D) (then S = 1), condition (B, *x_shape);
     /// batch sizes must be equal or one of them 1 (broadcast). Returns (S, B).
     /// </summary>

@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using Sbi.Transforms;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public sealed class Flow : nn.Module
     {
         var (noise, logabsdet) = _transform.Forward(theta, context);
         var lp = _distribution.LogProb(noise, context);
-        return logabsdet is null ? lp : lp + logabsdet;
+        return logabsdet is null ? lp : lp.Plus(logabsdet);
     }
 
     /// <summary>Maps base noise (B, S, D) to samples (B, S, D) given x (B, *x_shape), nflows' order (context repeated per row).</summary>
@@ -61,19 +62,19 @@ public sealed class Flow : nn.Module
     }
 
     /// <summary>
-    /// When true (default), sampling a MAF on the CPU without gradients runs the fused kernel
-    /// (<c>Sbi.Nn.Fused.MafSampler</c>): same maths as the modules, float rounding apart.
+    /// The family's faster inverse for sampling without gradients (the MAF family sets its fused CPU sampler), or null.
+    /// Same maths as the transforms, float rounding apart.
     /// </summary>
+    public IFlowInverseKernel? InverseKernel { get; set; }
+
+    /// <summary>When true (default), sampling without gradients uses <see cref="InverseKernel"/> where one is set.</summary>
     public bool UseFusedSampler { get; set; } = true;
 
     /// <summary>Noise rows (B·S, D) → samples, row r conditioned on context r / S (nflows' repeat_interleave order).</summary>
     private Tensor InverseTransform(Tensor noise, Tensor context, long perCondition)
     {
-        if (UseFusedSampler && !is_grad_enabled())
-        {
-            using var sampler = Sbi.Nn.Fused.MafSampler.TryCreate(this, out _);
-            if (sampler is not null) return sampler.Inverse(noise, context);
-        }
+        if (UseFusedSampler && InverseKernel is not null && !is_grad_enabled() && InverseKernel.TryInverse(this, noise, context) is { } fast)
+            return fast;
         var (samples, _) = _transform.Inverse(noise, context.repeat_interleave(perCondition, dim: 0));
         return samples;
     }

@@ -21,6 +21,9 @@ public sealed class FlowEstimator : ConditionalDensityEstimator
     public override Tensor LogProbPaired(Tensor theta, Tensor x) => net.LogProbEmbedded(theta, net.Embed(x));
 
     /// <inheritdoc/>
+    public override Tensor Embed(Tensor x) => net.Embed(x);
+
+    /// <inheritdoc/>
     public override Tensor Sample(long numSamples, Tensor x) => net.Sample(numSamples, x).transpose(0, 1);
 
     /// <summary>Maps given base noise (B, S, D) to samples (B, S, D) for conditions x (B, *x_shape) (flows with a standard-normal base).</summary>

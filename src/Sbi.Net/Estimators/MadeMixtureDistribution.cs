@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using Sbi.Nn;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,15 +18,15 @@ namespace Sbi.Estimators;
 /// broadens the samples (20–30 % larger variances in the parity files, far more for narrow posteriors). Set
 /// <see cref="FixDummyWhenSampling"/> to sample the density itself.
 /// </summary>
-public sealed class MadeMogDistribution : BaseDistribution
+public sealed class MadeMixtureDistribution : BaseDistribution
 {
     private readonly MixtureOfGaussiansMade _made;
     private static readonly double Log2Pi = Math.Log(2 * Math.PI);
 
     /// <summary>Creates the distribution over D features given C context features, with sbi's MADE settings.</summary>
-    public MadeMogDistribution(int features, int hiddenFeatures, int contextFeatures, int numBlocks, int numComponents,
+    public MadeMixtureDistribution(int features, int hiddenFeatures, int contextFeatures, int numBlocks, int numComponents,
                                double dropoutProbability = 0.0)
-        : base(nameof(MadeMogDistribution))
+        : base(nameof(MadeMixtureDistribution))
     {
         Features = features;
         _made = new MixtureOfGaussiansMade(features + 1, hiddenFeatures, contextFeatures, numBlocks, numComponents,
@@ -52,9 +53,9 @@ public sealed class MadeMogDistribution : BaseDistribution
         int d = Features, k = _made.NumComponents;
         var inputs = nn.functional.pad(z, (1L, 0L));   // dummy input 0 in front
         var outputs = _made.Forward(inputs, context).view(n, d + 1, k, 3).narrow(1, 1, d).unbind(-1);
-        Tensor logits = outputs[0], means = outputs[1], stds = nn.functional.softplus(outputs[2]) + _made.Epsilon;
+        Tensor logits = outputs[0], means = outputs[1], stds = Scalars.Softplus(outputs[2]).Plus(Scalars.Of(_made.Epsilon));
         var terms = nn.functional.log_softmax(logits, -1)
-                    - 0.5 * (Log2Pi + 2 * stds.log() + ((z.unsqueeze(-1) - means) / stds).square());
+                    - Scalars.Of(0.5) * (Scalars.Of(2) * stds.log()).Plus(Scalars.Of(Log2Pi)).Plus(((z.unsqueeze(-1) - means) / stds).Squared());
         return terms.logsumexp(-1).sum(-1);
     }
 
@@ -72,11 +73,11 @@ public sealed class MadeMogDistribution : BaseDistribution
             using var scope = NewDisposeScope();
             var outputs = _made.Forward(samples, terms).view(n, f, k, 3).select(1, feature).unbind(-1);
             var probs = softmax(outputs[0], -1);
-            var stds = nn.functional.softplus(outputs[2]) + _made.Epsilon;
+            var stds = Scalars.Softplus(outputs[2]).Plus(Scalars.Of(_made.Epsilon));
             var component = probs.multinomial(1, replacement: true);
             var mean = outputs[1].gather(1, component).view(n);
             var std = stds.gather(1, component).view(n);
-            samples.select(1, feature).copy_(mean + randn(n, dtype: mean.dtype, device: mean.device) * std);
+            samples.select(1, feature).copy_(mean.Plus(randn(n, dtype: mean.dtype, device: mean.device) * std));
         }
         return samples.narrow(1, 1, Features).contiguous();
     }

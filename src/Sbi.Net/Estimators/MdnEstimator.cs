@@ -1,3 +1,4 @@
+using Sbi.Utils;
 using Sbi.Nn;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ public sealed class MdnEstimator : ConditionalDensityEstimator
         if (shift is not null && scale is not null)
         {
             using (no_grad())
-                if (!(scale > 0).all().item<bool>()) throw new ArgumentException("the θ scale must be strictly positive.", nameof(scale));
+                if (!scale.gt(Scalars.Of(0)).all().item<bool>()) throw new ArgumentException("the θ scale must be strictly positive.", nameof(scale));
             _transform_shift = shift.detach().clone().DetachFromDisposeScope();
             _transform_scale = scale.detach().clone().DetachFromDisposeScope();
             register_buffer("_transform_shift", _transform_shift);
@@ -50,6 +51,9 @@ public sealed class MdnEstimator : ConditionalDensityEstimator
     public (Tensor Logits, Tensor Means, Tensor PrecisionFactors) Mixture(Tensor x) => net.Components(_embedding_net.forward(x));
 
     /// <inheritdoc/>
+    public override Tensor Embed(Tensor x) => _embedding_net.forward(x);
+
+    /// <inheritdoc/>
     public override Tensor LogProbPaired(Tensor theta, Tensor x)
     {
         var context = _embedding_net.forward(x);
@@ -64,6 +68,6 @@ public sealed class MdnEstimator : ConditionalDensityEstimator
     public override Tensor Sample(long numSamples, Tensor x)
     {
         var z = net.Sample(numSamples, _embedding_net.forward(x));
-        return _transform_shift is null || _transform_scale is null ? z : z * _transform_scale + _transform_shift;
+        return _transform_shift is null || _transform_scale is null ? z : (z * _transform_scale).Plus(_transform_shift);
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Sbi.Data;
 using Sbi.Numpy;
 using Sbi.Estimators;
@@ -55,69 +54,6 @@ public static class SbiStateDict
         return TorchPt.LoadArrayDict(path).ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor());
     }
 
-    /// <summary>The estimator configuration implied by sbi's key names and shapes (maf, nsf, mdn, made).</summary>
-    public static EstimatorConfig Infer(IReadOnlyDictionary<string, Tensor> sd, string source = "state dict")
-    {
-        long[] S(string key) => sd.TryGetValue(key, out var t) ? t.shape
-            : throw new ArgumentException($"{source}: expected key '{key}' is missing.", nameof(sd));
-        ZScoreMode ModeOf(string key) => !sd.TryGetValue(key, out var t) ? ZScoreMode.None : t.dim() == 0 ? ZScoreMode.Structured : ZScoreMode.Independent;
-        int Count(string pattern) => sd.Keys.Select(k => Regex.Match(k, pattern)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().Count();
-
-        if (sd.Keys.Any(k => k.Contains(".autoregressive_net.")))
-        {
-            var first = sd.Keys.Where(k => k.EndsWith(".autoregressive_net.initial_layer.weight")).OrderBy(k => k, StringComparer.Ordinal).First();
-            var prefix = first[..^"initial_layer.weight".Length];
-            var w0 = S(first);
-            return new EstimatorConfig
-            {
-                Estimator = "maf", D = (int)w0[1], C = (int)S(prefix + "context_layer.weight")[1], HiddenFeatures = (int)w0[0],
-                NumTransforms = Count(@"_transforms\.(\d+)\.autoregressive_net\."), NumBlocks = Count(@"autoregressive_net\.blocks\.(\d+)\."),
-                ZScoreTheta = ModeOf("net._transform._transforms.0._shift"), ZScoreX = ModeOf("net._embedding_net.0._mean"),
-                XShape = new[] { S(prefix + "context_layer.weight")[1] },
-            };
-        }
-        if (sd.Keys.Any(k => k.Contains(".transform_net.")))
-        {
-            var ids = sd.Keys.Where(k => k.EndsWith(".identity_features")).OrderBy(k => k, StringComparer.Ordinal).First();
-            var pre = ids[..^"identity_features".Length];
-            int d = (int)(S(pre + "identity_features")[0] + S(pre + "transform_features")[0]);
-            bool oneDim = sd.ContainsKey(pre + "transform_net.spline_predictor.0.weight");
-            var wIn = oneDim ? S(pre + "transform_net.spline_predictor.0.weight") : S(pre + "transform_net.initial_layer.weight");
-            long c = oneDim ? wIn[1] : S(pre + "transform_net.blocks.0.context_layer.weight")[1];
-            long outRows = oneDim ? S(pre + "transform_net.spline_predictor.4.weight")[0] : S(pre + "transform_net.final_layer.weight")[0];
-            long tf = S(pre + "transform_features")[0];
-            return new EstimatorConfig
-            {
-                Estimator = "nsf", D = d, C = (int)c, XShape = new[] { c }, HiddenFeatures = (int)wIn[0],
-                NumTransforms = Count(@"_transforms\.(\d+)\.transform_features"), NumBins = (int)((outRows / tf + 1) / 3),
-                NumBlocks = oneDim ? 2 : Count(@"transform_net\.blocks\.(\d+)\."),
-                ZScoreTheta = ModeOf("net._transform._transforms.0._shift"), ZScoreX = ModeOf("net._embedding_net.0._mean"),
-            };
-        }
-        if (sd.ContainsKey("net._logits_layer.weight"))
-        {
-            var h0 = S("net._hidden_net.0.weight");
-            long k = S("net._logits_layer.weight")[0];
-            return new EstimatorConfig
-            {
-                Estimator = "mdn", D = (int)(S("net._means_layer.weight")[0] / k), C = (int)h0[1], XShape = new[] { h0[1] },
-                HiddenFeatures = (int)h0[0], NumComponents = (int)k,
-                ZScoreTheta = ModeOf("_transform_shift"), ZScoreX = ModeOf("_embedding_net.0._mean"),
-            };
-        }
-        if (sd.ContainsKey("net._distribution._made.initial_layer.weight"))
-        {
-            var w0 = S("net._distribution._made.initial_layer.weight");
-            int d = (int)w0[1] - 1;
-            long c = S("net._distribution._made.context_layer.weight")[1];
-            return new EstimatorConfig
-            {
-                Estimator = "made", D = d, C = (int)c, XShape = new[] { c }, HiddenFeatures = (int)w0[0],
-                NumComponents = (int)(S("net._distribution._made.final_layer.weight")[0] / (3 * (d + 1))),
-                NumBlocks = Count(@"_made\.blocks\.(\d+)\."),
-                ZScoreTheta = ModeOf("net._transform._transforms.0._shift"), ZScoreX = ModeOf("net._embedding_net.0._mean"),
-            };
-        }
-        throw new ArgumentException($"{source}: the keys match none of sbi's maf, nsf, mdn or made estimators (first key '{sd.Keys.FirstOrDefault()}').", nameof(sd));
-    }
+    /// <summary>The estimator configuration implied by sbi's key names and shapes (<see cref="EstimatorFamilies.Infer"/>).</summary>
+    public static EstimatorConfig Infer(IReadOnlyDictionary<string, Tensor> sd, string source = "state dict") => EstimatorFamilies.Infer(sd, source);
 }

@@ -4,7 +4,7 @@ namespace Sbi.Inference;
 
 /// <summary>
 /// A recorded train/validation split and the row order of every training and
-/// validation epoch, per <see cref="NpeB.Train"/> call, replayed instead of NpeB's own random draws. With it and
+/// validation epoch, per <see cref="NpeBase.Train"/> call, replayed instead of NpeB's own random draws. With it and
 /// the same initial weights, Sbi.Net trains on exactly the batches another run (sbi's) used, so what is left between
 /// the two runs is the implementation. Where the schedule has nothing for a request (no entry for the call, epochs
 /// exhausted, or a recorded order that does not fit the loader's rows) NpeB falls back to its normal random

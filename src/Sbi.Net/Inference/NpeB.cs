@@ -1,202 +1,162 @@
+using TorchSharp;
 using Sbi.Distributions;
 using Sbi.Estimators;
-using Sbi.Posteriors;
 using Sbi.Utils;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sbi.Inference;
 
 /// <summary>
-/// NPE-B (sbi's <c>NPE_B</c>, SNPE-B of Lueckmann et al. 2017): neural posterior estimation trained over rounds,
-/// with the importance-weighted loss in rounds after the first. Typical use mirrors sbi:
+/// NPE-B (sbi's <c>NPE_B</c>, sbi/inference/trainers/npe/npe_b.py; SNPE-B of Lueckmann et al. 2017): neural posterior
+/// estimation whose later rounds minimise the importance-weighted loss ℓ_i = −w_i · log q(θ_i | x_i) with
+/// w_i = p(θ_i) / Σ_k α_k q̃_k(θ_i) normalised to sum 1 over each batch (α_k = n_k / Σ n_j the share of block k).
+/// Everything else is <see cref="NpeBase"/>'s. Typical use mirrors sbi:
 /// <code>
 /// var trainer = new NpeB(prior);
 /// IDensity proposal = prior;
 /// for (int r = 0; r &lt; rounds; r++) {
-///     var theta = proposal is DirectPosterior p ? p.Sample(n) : prior.Sample(n);
+///     var theta = proposal is IPosterior p ? p.Sample(n) : prior.Sample(n);
 ///     var net = trainer.AppendSimulations(theta, simulator(theta), proposal).Train();
 ///     proposal = trainer.BuildPosterior(net).SetDefaultX(xo);
 /// }
 /// </code>
+/// As in sbi the densities are exponentiated in linear space (float32), so batches whose mixture density underflows
+/// produce non-finite weights and stop training with <see cref="NonFiniteLossException"/>.
 /// </summary>
-public sealed partial class NpeB
+public sealed class NpeB : NpeBase
 {
-    private readonly DensityEstimatorBuilder _builder;
-    private readonly List<SimulationBlock> _blocks = new();
-    private readonly SbiLog _log;
-    private IDistribution? _prior;
-    private bool _priorIsEmpirical;
-    private ConditionalDensityEstimator? _network;
-    private (Tensor Theta, Tensor X)? _buildBatch;
+    private const long Chunk = 10_000;
 
-    /// <summary>Creates the trainer with one of sbi's estimators by name ("maf" default, "nsf", "mdn", "made").</summary>
+    /// <summary>Creates the trainer with an estimator family by name ("maf" default, "nsf", "mdn", "made", or a registered one).</summary>
     public NpeB(IDistribution? prior = null, string densityEstimator = "maf", string device = "cpu", bool showProgressBars = true, SbiLog? log = null)
         : this(prior, PosteriorNn.Build(densityEstimator), device, showProgressBars, log) { }
 
     /// <summary>Creates the trainer with a builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/> or your own).</summary>
     public NpeB(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device = "cpu", bool showProgressBars = true, SbiLog? log = null)
+        : base(prior, densityEstimator, device, showProgressBars, log) { }
+
+    /// <summary>Stores simulations (see <see cref="NpeBase.AppendSimulations"/>).</summary>
+    public new NpeB AppendSimulations(Tensor theta, Tensor x, IDensity? proposal = null, bool? excludeInvalidX = null, string? dataDevice = null)
     {
-        ArgumentNullException.ThrowIfNull(densityEstimator);
-        _builder = densityEstimator;
-        Device = Devices.Resolve(device);
-        ShowProgressBars = showProgressBars;
-        _log = log ?? SbiLog.Default;
-        _prior = prior;
-    }
-
-    /// <summary>Training device.</summary>
-    public Device Device { get; }
-    /// <summary>Whether training prints progress ("Training neural network. Epochs trained: n").</summary>
-    public bool ShowProgressBars { get; set; }
-    /// <summary>The prior (or the improper empirical prior made from the data when none was given).</summary>
-    public IDistribution? Prior => _prior;
-    /// <summary>The live network being trained (null before the first <see cref="Train"/>).</summary>
-    public ConditionalDensityEstimator? Network => _network;
-    /// <summary>sbi's training summary.</summary>
-    public TrainingSummary Summary { get; } = new();
-    /// <summary>The current round (largest appended round index at the last <see cref="Train"/>).</summary>
-    public int Round { get; private set; }
-    /// <summary>Raised after every epoch.</summary>
-    public event Action<EpochInfo>? EpochCompleted;
-
-    /// <summary>
-    /// Stores simulations (θ (n, D), x (n, *x_shape)) with the proposal they were drawn from. Round 0 when
-    /// <paramref name="proposal"/> is null or the prior object itself; else the next round. Invalid x rows (NaN/±inf)
-    /// are dropped when <paramref name="excludeInvalidX"/> (default: true in round 0, false later); in later rounds
-    /// invalid rows that are kept raise, since NPE-B's batch-normalised weights do not allow them.
-    /// Deviation from sbi: a round-0 block appended without a proposal counts as drawn from the prior in later rounds
-    /// (sbi crashes there).
-    /// </summary>
-    public NpeB AppendSimulations(Tensor theta, Tensor x, IDensity? proposal = null, bool? excludeInvalidX = null, string? dataDevice = null)
-    {
-        ArgumentNullException.ThrowIfNull(theta);
-        ArgumentNullException.ThrowIfNull(x);
-        var dev = dataDevice is null ? Device : Devices.Resolve(dataDevice, nameof(dataDevice));
-        if (theta.dim() != 2) throw new ArgumentException($"theta must be 2-D (n, D); got shape {Guard.Shape(theta)}.", nameof(theta));
-        if (x.dim() < 2) throw new ArgumentException($"x must have a batch dimension (n, ...); got shape {Guard.Shape(x)}.", nameof(x));
-        if (theta.shape[0] != x.shape[0])
-            throw new ArgumentException($"theta and x must have the same number of rows; theta has {theta.shape[0]} (shape {Guard.Shape(theta)}), x has {x.shape[0]} (shape {Guard.Shape(x)}).", nameof(x));
-        if (theta.shape[0] == 0) throw new ArgumentException("theta and x must have at least one row; got 0.", nameof(theta));
-        if (_prior is not null && !_priorIsEmpirical && theta.shape[1] != _prior.Dim)
-            throw new ArgumentException($"theta must have the prior's dimension {_prior.Dim}; got {theta.shape[1]} (shape {Guard.Shape(theta)}).", nameof(theta));
-        if (_blocks.Count > 0)
-        {
-            var first = _blocks[0];
-            if (theta.shape[1] != first.Theta.shape[1])
-                throw new ArgumentException($"theta must have {first.Theta.shape[1]} columns like earlier simulations; got {theta.shape[1]}.", nameof(theta));
-            if (!x.shape[1..].SequenceEqual(first.X.shape[1..]))
-                throw new ArgumentException($"x rows must have shape ({string.Join(", ", first.X.shape[1..])}) like earlier simulations; got ({string.Join(", ", x.shape[1..])}).", nameof(x));
-        }
-        int round = RoundOf(proposal);
-        CheckProposal(proposal, round);
-        bool exclude = excludeInvalidX ?? round == 0;
-
-        using var scope = NewDisposeScope();
-        var th = theta.to(ScalarType.Float32, dev);
-        var xs = x.to(ScalarType.Float32, dev);
-        if (th.isnan().any().item<bool>())
-            throw new ArgumentException($"theta contains NaN in {th.isnan().any(1).sum().item<long>()} row(s); parameters must be numbers.", nameof(theta));
-        var flat = xs.reshape(xs.shape[0], -1);
-        var nanRows = flat.isnan().any(1);
-        var infRows = flat.isinf().any(1).logical_and(nanRows.logical_not());
-        long nNan = nanRows.sum().item<long>(), nInf = infRows.sum().item<long>();
-        if (nNan + nInf > 0)
-        {
-            if (round > 0 && !exclude)
-                throw new ArgumentException($"Found {nNan} NaN and {nInf} Inf simulations in x. NPE-B in rounds after the first does not allow invalid simulations " +
-                                            "(its importance weights are normalised over each batch); pass excludeInvalidX: true to drop them, knowing results may be systematically wrong.", nameof(x));
-            if (exclude)
-            {
-                var valid = nanRows.logical_or(infRows).logical_not();
-                if (valid.sum().item<long>() == 0)
-                    throw new ArgumentException($"every one of the {theta.shape[0]} rows of x is invalid ({nNan} NaN, {nInf} Inf); nothing is left to train on.", nameof(x));
-                th = th.index(valid);
-                xs = xs.index(valid);
-                _log.Warning($"Found {nNan} NaN simulations and {nInf} Inf simulations. They will be excluded from training." +
-                             (round > 0 ? " Excluding them in later rounds can give systematically wrong results." : ""));
-            }
-            else
-            {
-                _log.Warning($"Found {nNan} NaN simulations and {nInf} Inf simulations. They are kept (excludeInvalidX is false); training will likely fail.");
-            }
-        }
-        var mask = full(new long[] { th.shape[0], 1 }, round == 0, dtype: ScalarType.Bool, device: dev);
-        _blocks.Add(new SimulationBlock(round, th.clone().DetachFromDisposeScope(), xs.clone().DetachFromDisposeScope(),
-                                        mask.DetachFromDisposeScope(), proposal));
-        if (_prior is null || _priorIsEmpirical)
-        {
-            var (allTheta, _, _) = GetSimulations();
-            _prior = new ImproperEmpirical(allTheta);
-            _priorIsEmpirical = true;
-        }
+        base.AppendSimulations(theta, x, proposal, excludeInvalidX, dataDevice);
         return this;
     }
 
-    private int RoundOf(IDensity? proposal)
-    {
-        if (proposal is null || ReferenceEquals(proposal, _prior)) return 0;
-        return _blocks.Count == 0 ? 1 : _blocks.Max(b => b.Round) + 1;
-    }
+    /// <summary>NPE-B normalises its weights over each batch, so an invalid x kept in a later round would poison its whole batch.</summary>
+    protected override string? InvalidSimulationsRefusal(int round) => round == 0 ? null :
+        "NPE-B in rounds after the first does not allow invalid simulations (its importance weights are normalised over each batch); " +
+        "pass excludeInvalidX: true to drop them, knowing results may be systematically wrong.";
 
-    private void CheckProposal(IDensity? proposal, int round)
-    {
-        if ((_prior is null || _priorIsEmpirical) && proposal is not null)
-            throw new ArgumentException("a proposal was given but the trainer has no prior; multi-round NPE-B needs a prior.", nameof(proposal));
-        if (proposal is DirectPosterior dp)
-        {
-            if (dp.DefaultX is null)
-                throw new ArgumentException("the proposal posterior has no default x: call SetDefaultX(x_o) on it first.", nameof(proposal));
-            if (_network is not null && ReferenceEquals(dp.PosteriorEstimator, _network))
-                throw new ArgumentException("the proposal's estimator is the trainer's live network; build proposals with BuildPosterior, which copies it.", nameof(proposal));
-        }
-        else if (proposal is not null && !ReferenceEquals(proposal, _prior))
-        {
-            _log.Warning("The proposal is neither the prior nor a DirectPosterior; it is used as given.");
-        }
-        if (proposal is null && Round > 0)
-            throw new ArgumentException("proposal is null after multi-round training: pass the proposal the simulations were drawn from.", nameof(proposal));
-    }
+    /// <inheritdoc/>
+    protected override RowLoss LaterRoundLoss(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts) =>
+        new ImportanceWeightedLoss(theta, prior, proposals, counts);
 
-    /// <summary>All stored simulations of rounds ≥ <paramref name="startingRound"/>, in append order: θ, x and prior masks (N, 1).</summary>
-    public (Tensor Theta, Tensor X, Tensor PriorMasks) GetSimulations(int startingRound = 0)
+    /// <summary>
+    /// The loss of one Train call: the prior and proposal-mixture log-densities of every stored row, evaluated once in
+    /// chunks (proposals are frozen while a round trains), then the batch-normalised weights of each batch.
+    /// </summary>
+    private sealed class ImportanceWeightedLoss : RowLoss
     {
-        var blocks = _blocks.Where(b => b.Round >= startingRound).ToList();
-        if (blocks.Count == 0) throw new InvalidOperationException($"no simulations from round {startingRound} on; call AppendSimulations first.");
-        return (cat(blocks.Select(b => b.Theta).ToList(), 0), cat(blocks.Select(b => b.X).ToList(), 0), cat(blocks.Select(b => b.PriorMask).ToList(), 0));
+        private readonly Tensor _logPrior, _logMixture;
+
+        public ImportanceWeightedLoss(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
+        {
+            var a = new List<Tensor>();
+            var m = new List<Tensor>();
+            using var scope = NewDisposeScope();
+            for (long start = 0; start < theta.shape[0]; start += Chunk)
+            {
+                var (lp, lm) = LogDensities(theta.narrow(0, start, Math.Min(Chunk, theta.shape[0] - start)), prior, proposals, counts);
+                a.Add(lp.to(theta.device));
+                m.Add(lm.to(theta.device));
+            }
+            _logPrior = cat(a, 0).DetachFromDisposeScope();
+            _logMixture = cat(m, 0).DetachFromDisposeScope();
+        }
+
+        public override Tensor Losses(Tensor logProb, LossBatch batch)
+        {
+            var w = WeightsFromLogDensities(batch.Loader.Gather(_logPrior, batch.Rows), batch.Loader.Gather(_logMixture, batch.Rows));
+            return -(w * logProb);
+        }
+
+        public override void Dispose()
+        {
+            _logPrior.Dispose();
+            _logMixture.Dispose();
+            base.Dispose();
+        }
     }
 
     /// <summary>
-    /// Builds a <see cref="DirectPosterior"/> over a copy of the estimator (the trained network by default), so the
-    /// posterior stays frozen while training continues.
+    /// The importance weights of a batch (sbi <c>NPE_B._log_prob_proposal_posterior</c>): prior log-density and the
+    /// log-densities of every proposal (one per appended block, with its mixture coefficient α_k = n_k / Σ n_j).
+    /// A proposal of null means the prior.
     /// </summary>
-    public DirectPosterior BuildPosterior(ConditionalDensityEstimator? densityEstimator = null, IDistribution? prior = null, int maxSamplingBatchSize = 10_000)
+    public static Tensor ImportanceWeights(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
     {
-        var p = prior ?? _prior ?? throw new InvalidOperationException("BuildPosterior needs a prior: none was given to the trainer or here.");
-        var source = densityEstimator ?? _network ?? throw new InvalidOperationException("BuildPosterior needs a trained network: call Train first or pass one.");
-        var copy = CopyEstimator(source);
-        LastPosterior = new DirectPosterior(copy, p, maxSamplingBatchSize, log: _log);
-        return LastPosterior;
+        var (a, m) = LogDensities(theta, prior, proposals, counts);
+        using (a)
+        using (m)
+            return WeightsFromLogDensities(a, m);
     }
 
-    /// <summary>The posterior built last.</summary>
-    public DirectPosterior? LastPosterior { get; private set; }
+    /// <summary>Per-row NPE-B loss ℓ_i = −w_i · log q(θ_i | x_i); gradients flow through the estimator only.</summary>
+    public static Tensor Loss(ConditionalDensityEstimator estimator, Tensor theta, Tensor x, IDistribution prior,
+                              IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
+    {
+        ArgumentNullException.ThrowIfNull(estimator);
+        var w = ImportanceWeights(theta, prior, proposals, counts);
+        return -(w * estimator.LogProbPaired(theta, x));
+    }
 
     /// <summary>
-    /// A deep copy of an estimator: the builder is run again on the batch the network was built from (the global
-    /// RNG state is saved and restored, so the copy does not perturb random streams) and the weights are copied.
+    /// The batch-independent ingredients of the weights for every row: the prior log-density a_i and the log of the
+    /// proposal mixture m_i = logsumexp_k(log α_k + log q̃_k(θ_i)).
     /// </summary>
-    public ConditionalDensityEstimator CopyEstimator(ConditionalDensityEstimator source)
+    public static (Tensor LogPrior, Tensor LogMixture) LogDensities(Tensor theta, IDistribution prior, IReadOnlyList<IDensity?> proposals, IReadOnlyList<long> counts)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        var (th, xs) = _buildBatch ?? throw new InvalidOperationException("no network was built by this trainer yet, so it cannot copy estimators.");
-        var state = random.get_rng_state();
-        ConditionalDensityEstimator copy;
-        try { copy = _builder(th, xs); }
-        finally { random.set_rng_state(state); state.Dispose(); }
-        copy.to(source.Device);
-        StateDictLoader.Load(copy, source.state_dict(), "source estimator");
-        copy.eval();
-        return copy;
+        ArgumentNullException.ThrowIfNull(theta);
+        ArgumentNullException.ThrowIfNull(prior);
+        if (proposals.Count != counts.Count || proposals.Count == 0)
+            throw new ArgumentException($"need one count per proposal; got {proposals.Count} proposals and {counts.Count} counts.", nameof(counts));
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var a = LogProbOn(prior, theta);
+        CheckLogProb(a, "prior");
+        double total = counts.Sum();
+        var cols = new Tensor[proposals.Count];
+        for (int k = 0; k < proposals.Count; k++)
+        {
+            var lp = LogProbOn(proposals[k] ?? prior, theta).reshape(-1);
+            CheckLogProb(lp, $"proposal {k}");
+            // A double scalar: float32 columns add it rounded to float32 (as sbi), float64 columns exactly.
+            using Scalar logAlpha = Math.Log(counts[k] / total);
+            cols[k] = lp.Plus(logAlpha);
+        }
+        var m = stack(cols, 1).logsumexp(1);
+        return (a.MoveToOuterDisposeScope(), m.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>Batch-normalised weights exp(a_i) / exp(m_i), divided by their sum (linear space, as sbi).</summary>
+    public static Tensor WeightsFromLogDensities(Tensor logPrior, Tensor logMixture)
+    {
+        using var scope = NewDisposeScope();
+        var w = logPrior.exp() / logMixture.exp();
+        return (w / w.sum()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Evaluates a density where it lives (a prior may stay on the CPU while training runs on a GPU).</summary>
+    private static Tensor LogProbOn(IDensity density, Tensor theta)
+    {
+        var t = density is IDistribution d && (d.Device.type != theta.device.type || d.Device.index != theta.device.index) ? theta.to(d.Device) : theta;
+        return density.LogProb(t).to(theta.device);
+    }
+
+    private static void CheckLogProb(Tensor lp, string what)
+    {
+        // sbi asserts no NaN and no +inf (−inf is allowed: θ outside the support has weight 0).
+        if (lp.isnan().any().item<bool>() || lp.isposinf().any().item<bool>())
+            throw new InvalidOperationException($"the {what} log-density has NaN or +inf entries for this batch.");
     }
 }

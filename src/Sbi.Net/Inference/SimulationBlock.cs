@@ -3,8 +3,9 @@ using static TorchSharp.torch;
 
 namespace Sbi.Inference;
 
-/// <summary>One <c>AppendSimulations</c> call: its round, data, prior mask and the proposal it was drawn from.</summary>
-internal sealed record SimulationBlock(int Round, Tensor Theta, Tensor X, Tensor PriorMask, IDensity? Proposal)
+/// <summary>One <c>AppendSimulations</c> call: its round, data (on the data device), prior mask (n, 1) and the proposal it was drawn from (null: the prior).</summary>
+public sealed record SimulationBlock(int Round, Tensor Theta, Tensor X, Tensor PriorMask, IDensity? Proposal)
 {
+    /// <summary>Rows in the block.</summary>
     public long Count => Theta.shape[0];
 }

@@ -35,7 +35,7 @@ public sealed class SimulationLoader
     public Tensor Indices => _indices;
 
     /// <summary>
-    /// Internal (parity harness): gives each pass's order of absolute row indices, e.g. replayed from another run
+    /// Gives each pass's order of absolute row indices, e.g. replayed from another run
     /// (<see cref="BatchSchedule"/>); null, or a null result, means the usual random permutation.
     /// </summary>
     internal Func<Tensor?>? OrderSource { get; set; }

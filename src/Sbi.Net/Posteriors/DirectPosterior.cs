@@ -1,5 +1,6 @@
 using Sbi.Distributions;
 using Sbi.Estimators;
+using Sbi.Potentials;
 using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,18 +8,20 @@ using static TorchSharp.torch;
 namespace Sbi.Posteriors;
 
 /// <summary>
-/// sbi's <c>DirectPosterior</c>: samples the trained estimator directly, rejecting samples outside the prior
-/// support, and evaluates its log-density renormalised over the support (leakage correction). Usable as the
-/// proposal of the next NPE-B round (it is an <see cref="IDensity"/> at its default x).
+/// sbi's <c>DirectPosterior</c> (sbi/inference/posteriors/direct_posterior.py): samples the trained estimator
+/// directly, rejecting samples outside the prior support, and evaluates its log-density renormalised over the support
+/// (leakage correction); its potential is the estimator's (<see cref="PosteriorBasedPotential"/>). Usable as the proposal
+/// of the next NPE round (it is an <see cref="IDensity"/> at its default x).
 /// Deliberate deviation from sbi: <see cref="SetDefaultX"/> also clears the cached leakage factor (sbi keeps the
-/// factor of the previous default x, spec §6.4).
+/// factor of the previous default x until <c>force_update</c>).
 /// </summary>
-public sealed class DirectPosterior : IDensity
+public sealed class DirectPosterior : IPosterior
 {
     private readonly SbiLog _log;
     private Tensor? _defaultX;
     private Tensor? _cachedMap;
     private double? _leakageCache;
+    private IBijector? _thetaTransform;
 
     /// <summary>Wraps a trained estimator (used as is: pass a copy if training continues) and the prior.</summary>
     public DirectPosterior(ConditionalDensityEstimator posteriorEstimator, IDistribution prior, int maxSamplingBatchSize = 10_000,
@@ -38,6 +41,7 @@ public sealed class DirectPosterior : IDensity
         CheckFiniteX = checkFiniteX;
         _log = log ?? SbiLog.Default;
         PosteriorEstimator.eval();
+        Potential = new PosteriorBasedPotential(PosteriorEstimator, prior);
     }
 
     /// <summary>The trained conditional density estimator.</summary>
@@ -54,6 +58,11 @@ public sealed class DirectPosterior : IDensity
     public bool CheckFiniteX { get; }
     /// <summary>The default observation (1, *x_shape), or null.</summary>
     public Tensor? DefaultX => _defaultX;
+    /// <summary>The estimator's potential (at the default x once set).</summary>
+    public PosteriorBasedPotential Potential { get; }
+    BasePotential IPosterior.Potential => Potential;
+    /// <summary>The prior's θ transform (<see cref="IDistribution.ThetaTransform"/>), or the identity without <see cref="EnableTransform"/>.</summary>
+    public IBijector ThetaTransform => _thetaTransform ??= PotentialFactory.ThetaTransformOf(Prior, EnableTransform);
 
     /// <summary>Sets the default observation (processed to float32 with a batch dimension of 1); clears the MAP and leakage caches.</summary>
     public DirectPosterior SetDefaultX(Tensor x)
@@ -61,11 +70,18 @@ public sealed class DirectPosterior : IDensity
         var processed = ProcessX(x, nameof(x)).DetachFromDisposeScope();
         _defaultX?.Dispose();
         _defaultX = processed;
+        Potential.SetX(processed);
         _cachedMap?.Dispose();
         _cachedMap = null;
         _leakageCache = null;
         return this;
     }
+
+    IPosterior IPosterior.SetDefaultX(Tensor x) => SetDefaultX(x);
+
+    Tensor IPosterior.Sample(long n, Tensor? x) => Sample(n, x);
+
+    Tensor IPosterior.LogProb(Tensor theta, Tensor? x) => LogProb(theta, x);
 
     /// <summary>
     /// Draws <paramref name="n"/> samples (n, D) at x (or the default x). With <paramref name="rejectOutsidePrior"/>
@@ -117,13 +133,35 @@ public sealed class DirectPosterior : IDensity
         if (normPosterior)
         {
             double acc = LeakageCorrection(xo);
-            lp = lp - (float)Math.Log(acc);
+            using Scalar logAcc = (float)Math.Log(acc);
+            lp = lp.sub(logAcc);
         }
         return lp.MoveToOuterDisposeScope();
     }
 
     /// <summary><see cref="IDensity"/>: the normalised log-density at the default x (what NPE-B's loss uses for proposals).</summary>
     Tensor IDensity.LogProb(Tensor theta) => LogProb(theta);
+
+    /// <summary>
+    /// sbi's <c>sample_batched</c>: <paramref name="n"/> samples for each of the B observations <paramref name="xs"/>
+    /// (B, *x_shape) in one vectorised rejection loop (all x share each proposal batch, capped as in sbi at 100,000
+    /// rows per batch); returns (n, B, D). Without <paramref name="rejectOutsidePrior"/> the estimator is sampled directly.
+    /// </summary>
+    public Tensor SampleBatched(long n, Tensor xs, int maxSamplingBatchSize = 10_000, bool rejectOutsidePrior = true, TimeSpan? maxSamplingTime = null)
+    {
+        Guard.Positive(n, nameof(n));
+        Guard.Positive(maxSamplingBatchSize, nameof(maxSamplingBatchSize));
+        using var outer = NewDisposeScope();
+        var x = ProcessXs(xs, nameof(xs));
+        using var _ = no_grad();
+        if (!rejectOutsidePrior) return PosteriorEstimator.Sample(n, x).MoveToOuterDisposeScope();
+        long cap = Math.Max(1, Math.Min(maxSamplingBatchSize, 100_000 / x.shape[0]));
+        var samples = RejectionSampler.SampleBatched(n, x.shape[0], b => PosteriorEstimator.Sample(b, x),
+            t => InSupport(t.reshape(-1, t.shape[2])).reshape(t.shape[0], t.shape[1]), (int)cap, maxSamplingTime, _log, "Batched posterior sampling");
+        return samples.MoveToOuterDisposeScope();
+    }
+
+    Tensor IPosterior.SampleBatched(long n, Tensor xs) => SampleBatched(n, xs);
 
     /// <summary>
     /// The fraction of the estimator's mass inside the prior support at x, estimated by rejection sampling until
@@ -153,26 +191,14 @@ public sealed class DirectPosterior : IDensity
     {
         if (_defaultX is null) throw new InvalidOperationException("Map needs a default x: call SetDefaultX first.");
         if (_cachedMap is not null && !forceUpdate) return _cachedMap.clone();
-        var map = MapOptimizer.Run(this, PotentialAtDefault, numIter, numToOptimize, learningRate, numInitSamples, saveBestEvery, inits);
+        var map = MapOptimizer.Run(this, Potential, ThetaTransform, numIter, numToOptimize, learningRate, numInitSamples, saveBestEvery, inits?.to(Device));
         _cachedMap?.Dispose();
         _cachedMap = map.clone().DetachFromDisposeScope();
         return map;
     }
 
-    /// <summary>Unnormalised potential at the default x: estimator log-density, −inf outside the prior support.</summary>
-    internal Tensor PotentialAtDefault(Tensor theta)
-    {
-        var lp = PosteriorEstimator.LogProb(theta.unsqueeze(1), _defaultX!).squeeze(1);
-        return where(InSupport(theta), lp, tensor(float.NegativeInfinity, device: lp.device));
-    }
-
-    /// <summary>The prior's support check, run where the prior lives (it may stay on the CPU for a GPU posterior).</summary>
-    private Tensor InSupport(Tensor theta)
-    {
-        var d = Prior.Device;
-        bool same = d.type == theta.device.type && d.index == theta.device.index;
-        return same ? Prior.WithinSupport(theta) : Prior.WithinSupport(theta.to(d)).to(theta.device);
-    }
+    /// <summary>The prior's support check, run where the prior lives.</summary>
+    private Tensor InSupport(Tensor theta) => Support.Within(Prior, theta);
 
     private Tensor ResolveX(Tensor? x)
     {
@@ -182,14 +208,21 @@ public sealed class DirectPosterior : IDensity
 
     private Tensor ProcessX(Tensor x, string name)
     {
+        var t = ProcessXs(x, name);
+        if (t.shape[0] != 1)
+            throw new ArgumentException($"{name} must hold one observation (batch 1); got batch {t.shape[0]}. Draw for many observations with SampleBatched.", name);
+        return t;
+    }
+
+    /// <summary>x as a batch (B, *x_shape), float32 on the estimator's device, checked finite.</summary>
+    private Tensor ProcessXs(Tensor x, string name)
+    {
         ArgumentNullException.ThrowIfNull(x, name);
         var shape = PosteriorEstimator.ConditionShape;
         var t = x.to(ScalarType.Float32, Device);
         if (t.dim() == shape.Length) t = t.unsqueeze(0);
-        if (t.dim() != shape.Length + 1 || !t.shape[1..].SequenceEqual(shape))
-            throw new ArgumentException($"{name} must have shape ({string.Join(", ", shape)}) or (1, {string.Join(", ", shape)}); got {Guard.Shape(x)}.", name);
-        if (t.shape[0] != 1)
-            throw new ArgumentException($"{name} must hold one observation (batch 1); got batch {t.shape[0]}. Sample each observation separately.", name);
+        if (t.dim() != shape.Length + 1 || !t.shape[1..].SequenceEqual(shape) || t.shape[0] == 0)
+            throw new ArgumentException($"{name} must have shape (B, {string.Join(", ", shape)}) with B ≥ 1, or ({string.Join(", ", shape)}); got {Guard.Shape(x)}.", name);
         if (CheckFiniteX) Guard.Finite(t, name);
         return t.clone();
     }

@@ -1,39 +1,48 @@
 using Sbi.Distributions;
+using Sbi.Potentials;
 using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sbi.Posteriors;
 
-/// <summary>sbi's MAP by gradient ascent on the potential, in the prior's unconstrained space (spec §6.6).</summary>
-internal static class MapOptimizer
+/// <summary>
+/// sbi's MAP by gradient ascent (sbi/utils/sbiutils.py, <c>gradient_ascent</c>, called by
+/// sbi/inference/posteriors/base_posterior.py <c>_calculate_map</c>): the best of the initial points by potential are
+/// optimised with Adam in the space of the posterior's θ transform, and the best point seen every
+/// <c>saveBestEvery</c> steps is kept. Any <see cref="IPosterior"/>: the prior enters only through its transform.
+/// </summary>
+public static class MapOptimizer
 {
-    public static Tensor Run(DirectPosterior posterior, Func<Tensor, Tensor> potential, int numIter, int numToOptimize,
+    /// <summary>Runs the optimisation; initial points are <paramref name="inits"/> or <paramref name="numInitSamples"/> posterior samples.</summary>
+    public static Tensor Run(IPosterior posterior, BasePotential potential, IBijector transform, int numIter, int numToOptimize,
                              double learningRate, int numInitSamples, int saveBestEvery, Tensor? inits)
     {
+        ArgumentNullException.ThrowIfNull(posterior);
+        ArgumentNullException.ThrowIfNull(potential);
+        ArgumentNullException.ThrowIfNull(transform);
         Guard.Positive(numIter, nameof(numIter));
         Guard.Positive(numToOptimize, nameof(numToOptimize));
         Guard.Positive(learningRate, nameof(learningRate));
         Guard.Positive(saveBestEvery, nameof(saveBestEvery));
         using var scope = NewDisposeScope();
-        var prior = posterior.Prior;
+        Tensor Value(Tensor theta, bool grad) => potential.Evaluate(theta, trackGradients: grad);
         Tensor start;
         using (no_grad())
         {
-            var candidates = inits?.to(ScalarType.Float32, posterior.Device) ?? posterior.Sample(numInitSamples);
-            var values = potential(candidates);
+            var candidates = inits?.to(ScalarType.Float32) ?? posterior.Sample(numInitSamples);
+            var values = Value(candidates, false);
             int k = (int)Math.Min(numToOptimize, candidates.shape[0]);
             var top = values.topk(k).indexes;
-            start = candidates.index_select(0, top);
+            start = candidates.index_select(0, top.to(candidates.device));
         }
-        var (toU, fromU) = Transforms(prior, posterior.EnableTransform, posterior.Device);
-        var u = new TorchSharp.Modules.Parameter(toU(start).detach());
+        var u = new TorchSharp.Modules.Parameter(transform.Forward(start).detach());
         var opt = optim.Adam(new[] { u }, learningRate);
         Tensor best;
         double bestValue;
         using (no_grad())
         {
-            var v = potential(start);
+            var v = Value(start, false);
             int i = (int)v.argmax().item<long>();
             best = start[i].clone();
             bestValue = v[i].item<float>();
@@ -42,14 +51,14 @@ internal static class MapOptimizer
         {
             using var step = NewDisposeScope();
             opt.zero_grad();
-            var loss = -potential(fromU(u)).sum();
+            var loss = -Value(transform.Inverse(u), true).sum();
             loss.backward();
             opt.step();
             if ((it + 1) % saveBestEvery == 0 || it == numIter - 1)
             {
                 using var _ = no_grad();
-                var theta = fromU(u);
-                var v = potential(theta);
+                var theta = transform.Inverse(u);
+                var v = Value(theta, false);
                 int i = (int)v.argmax().item<long>();
                 double value = v[i].item<float>();
                 if (value > bestValue)
@@ -61,20 +70,5 @@ internal static class MapOptimizer
             }
         }
         return best.unsqueeze(0).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>BoxUniform: logit of the box-normalised θ; other priors: (θ − mean)/std; identity when disabled.</summary>
-    private static (Func<Tensor, Tensor> ToU, Func<Tensor, Tensor> FromU) Transforms(IDistribution prior, bool enable, Device device)
-    {
-        if (!enable) return (t => t, t => t);
-        if (prior is BoxUniform box)
-        {
-            var low = box.Low.to(device);
-            var width = (box.High - box.Low).to(device);
-            return (t => ((t - low) / width).clamp(1e-6, 1 - 1e-6).logit(), u => low + width * u.sigmoid());
-        }
-        var mean = prior.Mean.to(device);
-        var std = prior.Stddev.to(device);
-        return (t => (t - mean) / std, u => mean + std * u);
     }
 }

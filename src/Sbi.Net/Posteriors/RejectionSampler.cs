@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Sbi.Posteriors;
 
 /// <summary>
-/// sbi's <c>accept_reject_sample</c> for one condition (spec §6.2): draw candidates in batches, keep those the
+/// sbi's <c>accept_reject_sample</c> for one condition (sbi/samplers/rejection/rejection.py): draw candidates in batches, keep those the
 /// predicate accepts, adapt the batch size to the observed acceptance, warn once at low acceptance.
 /// </summary>
 public static class RejectionSampler
@@ -71,6 +71,66 @@ public static class RejectionSampler
         finally
         {
             foreach (var t in kept) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The batched form (sbi's <c>accept_reject_sample</c> with a batch of conditions): <paramref name="propose"/>
+    /// returns candidates (batch, B, D) for all B conditions at once, <paramref name="accept"/> a mask (batch, B); draws
+    /// until every condition has <paramref name="num"/> accepted rows and returns them as (num, B, D). The batch size
+    /// follows the lowest acceptance among the conditions still short; a warning is given once below 1 %.
+    /// </summary>
+    public static Tensor SampleBatched(long num, long conditions, Func<long, Tensor> propose, Func<Tensor, Tensor> accept, int maxSamplingBatchSize,
+                                       TimeSpan? maxSamplingTime, SbiLog log, string warningContext)
+    {
+        Guard.Positive(num, nameof(num));
+        Guard.Positive(conditions, nameof(conditions));
+        Guard.Positive(maxSamplingBatchSize, nameof(maxSamplingBatchSize));
+        var kept = Enumerable.Range(0, (int)conditions).Select(_ => new List<Tensor>()).ToArray();
+        var accepted = new long[conditions];
+        long proposed = 0, batch = Math.Min(num, maxSamplingBatchSize);
+        bool warned = false;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            while (accepted.Any(a => a < num))
+            {
+                if (maxSamplingTime is { } limit && clock.Elapsed > limit)
+                    throw new TimeoutException($"Batched rejection sampling exceeded max_sampling_time ({limit.TotalSeconds:F1} s) with {accepted.Min()} of {num} samples for the slowest condition.");
+                using (var scope = NewDisposeScope())
+                {
+                    var cand = propose(batch);              // (batch, B, D)
+                    var ok = accept(cand).cpu().to(ScalarType.Bool);   // (batch, B)
+                    // sum(dim: 0), not sum(0): a literal 0 converts to ScalarType and would pick sum(type: Byte), the total count mod 256.
+                    var counts = ok.sum(dim: 0).data<long>().ToArray();
+                    for (int j = 0; j < conditions; j++)
+                    {
+                        if (accepted[j] >= num || counts[j] == 0) continue;
+                        var rows = cand.select(1, j).index(ok.select(1, j).to(cand.device));
+                        long take = Math.Min(rows.shape[0], num - accepted[j]);
+                        kept[j].Add(rows.narrow(0, 0, take).clone().DetachFromDisposeScope());
+                        accepted[j] += take;
+                    }
+                    proposed += batch;
+                    double minAcc = Enumerable.Range(0, (int)conditions).Where(j => accepted[j] < num)
+                        .Select(j => counts[j] / (double)batch).DefaultIfEmpty(1).Min();
+                    long remaining = accepted.Max(a => num - a);
+                    batch = Math.Min(maxSamplingBatchSize, Math.Max((long)(1.5 * remaining / Math.Max(minAcc, 1e-12)), 100));
+                    if (!warned && proposed >= 1000 && minAcc < 0.01)
+                    {
+                        warned = true;
+                        log.Warning($"{warningContext}: only {minAcc:P3} of proposed samples are accepted for some x. It may take a long time to collect the " +
+                                    "remaining samples. Consider setting maxSamplingTime, rejectOutsidePrior: false, or another sampling method.");
+                    }
+                }
+            }
+            using var scope2 = NewDisposeScope();
+            var perCondition = kept.Select(k => cat(k, 0)).ToArray();   // (num, D) each
+            return stack(perCondition, 1).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            foreach (var list in kept) foreach (var t in list) t.Dispose();
         }
     }
 }

@@ -17,18 +17,6 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(name, value, $"{name} must be positive; got {value}.");
     }
 
-    public static void Rank(Tensor t, int rank, string name, string what)
-    {
-        if (t.dim() != rank)
-            throw new ArgumentException($"{name} must be a {rank}-D tensor ({what}); got shape {Shape(t)}.", name);
-    }
-
-    public static void Columns(Tensor t, long columns, string name, string what)
-    {
-        if (t.shape[^1] != columns)
-            throw new ArgumentException($"{name} must have {columns} columns ({what}); got shape {Shape(t)}.", name);
-    }
-
     public static void Finite(Tensor t, string name)
     {
         using var scope = NewDisposeScope();

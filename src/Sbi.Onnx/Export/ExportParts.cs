@@ -7,7 +7,6 @@ namespace Sbi.Onnx.Export;
 /// <summary>Pieces shared by all estimator graphs: I/O declarations, x standardisation, θ z-scoring.</summary>
 internal static class ExportParts
 {
-    public const TensorProto.Types.DataType F32 = TensorProto.Types.DataType.Float;
     public static readonly float HalfLog2Pi = (float)(0.5 * Math.Log(2 * Math.PI));
 
     /// <summary>(x − μ)/σ with sbi's Standardize buffers, or x unchanged when x is not z-scored.</summary>
@@ -17,26 +16,6 @@ internal static class ExportParts
         var mean = m.PerFeature(embeddingPrefix + "0._mean", m.C);
         var std = m.PerFeature(embeddingPrefix + "0._std", m.C);
         return g.Div(g.Sub(x, g.Vector(mean, "x_mean")), g.Vector(std, "x_std"));
-    }
-
-    /// <summary>Standard declarations of the log-prob graph: theta [N, D], x [N, C].</summary>
-    public static (string theta, string x, TensorSpec[] specs) LogProbInputs(OnnxGraphBuilder g, EstimatorModel m)
-    {
-        var theta = g.Input("theta", F32, "N", (long)m.D);
-        var x = g.Input("x", F32, "N", (long)m.C);
-        return (theta, x, new[] { new TensorSpec("theta", "theta", new object[] { "N", m.D }), new TensorSpec("x", "x", new object[] { "N", m.C }) });
-    }
-
-    public static TensorSpec LogProbOutput(OnnxGraphBuilder g, string lp)
-    {
-        g.Output(lp, "log_prob", F32, "N");
-        return new TensorSpec("log_prob", "output", new object[] { "N" });
-    }
-
-    public static TensorSpec SampleOutput(OnnxGraphBuilder g, string theta, EstimatorModel m)
-    {
-        g.Output(theta, "theta", F32, "B", "S", (long)m.D);
-        return new TensorSpec("theta", "output", new object[] { "B", "S", m.D });
     }
 
     /// <summary>sbi's flow θ standardisation (nflows PointwiseAffineTransform, _scale = 1/σ, _shift = −μ/σ).</summary>

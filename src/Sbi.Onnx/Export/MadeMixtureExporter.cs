@@ -3,12 +3,13 @@ using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
+using static Sbi.Onnx.Export.GraphInterface;
 
 namespace Sbi.Onnx.Export;
 
 /// <summary>
 /// sbi's "made": θ z-scoring + nflows MixtureOfGaussiansMADE over [dummy; z] (D+1 features, residual
-/// masked blocks, ReLU), spec §4.7. log_prob keeps the dummy at 0 and drops its outputs (sbi's
+/// masked blocks, ReLU; sbi/neural_nets/net_builders/flow.py, build_made). log_prob keeps the dummy at 0 and drops its outputs (sbi's
 /// MADEMoGWrapper). sample runs the D+1 autoregressive passes unrolled and pruned by degree; by default
 /// it reproduces sbi's sampler quirk of also sampling the dummy coordinate (parity README, item 2).
 /// </summary>

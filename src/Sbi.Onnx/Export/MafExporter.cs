@@ -3,11 +3,12 @@ using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
+using static Sbi.Onnx.Export.GraphInterface;
 
 namespace Sbi.Onnx.Export;
 
 /// <summary>
-/// MAF (nflows MaskedAffineAutoregressiveTransform + RandomPermutation, sbi's default estimator), spec §4.4.
+/// MAF (nflows MaskedAffineAutoregressiveTransform + RandomPermutation, sbi's default estimator; sbi/neural_nets/net_builders/flow.py, build_maf).
 /// log_prob: one masked forward pass per MADE. sample: the D autoregressive passes of each MADE inverse
 /// are unrolled (no ONNX Loop) with masks folded into the weights; with pruning each hidden unit is
 /// evaluated once, in the pass where its degree first becomes needed (see <see cref="MadeLayout"/>).

@@ -3,11 +3,12 @@ using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
+using static Sbi.Onnx.Export.GraphInterface;
 
 namespace Sbi.Onnx.Export;
 
 /// <summary>
-/// sbi's MultivariateGaussianMDN (spec §4.6). log_prob: logsumexp over components of
+/// sbi's MultivariateGaussianMDN (sbi/neural_nets/estimators/mixture_density_estimator.py). log_prob: logsumexp over components of
 /// log w_k + log N(z; μ_k, (AᵀA + 1e-4 I)⁻¹) with the normaliser Σ log diag A (as sbi). sample: component
 /// from a uniform input, z = μ_k + A_k⁻¹ ε by back-substitution unrolled in the graph (A depends on x),
 /// θ = z·σ + μ.

@@ -3,11 +3,12 @@ using Sbi.Format;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using static Sbi.Onnx.Export.ExportParts;
+using static Sbi.Onnx.Export.GraphInterface;
 
 namespace Sbi.Onnx.Export;
 
 /// <summary>
-/// NSF (nflows PiecewiseRationalQuadraticCouplingTransform + LULinear), spec §4.5. Coupling layers
+/// NSF (nflows PiecewiseRationalQuadraticCouplingTransform + LULinear; sbi/neural_nets/net_builders/flow.py, build_nsf). Coupling layers
 /// gather identity/transform features with constant indices; the conditioner's context terms are
 /// computed once per x row; the LU layer's inverse is a matrix precomputed (float64) at export time.
 /// </summary>

@@ -4,7 +4,7 @@ using Sbi.Onnx.Graph;
 namespace Sbi.Onnx.Export;
 
 /// <summary>
-/// nflows' unconstrained rational-quadratic spline with linear tails (spec §4.5) as ONNX ops, applied
+/// nflows' unconstrained rational-quadratic spline with linear tails (nflows/transforms/splines/rational_quadratic.py, unconstrained_rational_quadratic_spline) as ONNX ops, applied
 /// element-wise to x [..., F] with parameters [..., F·(3K−1)] (feature-major: K widths, K heights,
 /// K−1 interior derivatives). Export-friendly rewrites of the library code, all exact for inputs
 /// inside [−B, B]: no boolean-mask indexing (the spline runs on Clip(x, −B, B) and Where picks the

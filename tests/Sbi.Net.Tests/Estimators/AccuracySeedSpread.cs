@@ -18,7 +18,7 @@ public class AccuracySeedSpread
     [TestCase("mdn")]
     [TestCase("made")]
     public void GaussianLinear(string model) => DensityChecks.SeedSpread(model, seed => DensityChecks.TrainGaussianLinear(model, seed, robustScale: model == "nsf",
-        configurePosteriorEstimator: model == "made" ? e => ((MadeMogDistribution)((FlowEstimator)e).Net.Distribution).FixDummyWhenSampling = true : null));
+        configurePosteriorEstimator: model == "made" ? e => ((MadeMixtureDistribution)((FlowEstimator)e).Net.Distribution).FixDummyWhenSampling = true : null));
 
     [Test]
     public void TwoRounds() => DensityChecks.SeedSpread("two-round maf", NpeBAccuracyTests.TrainTwoRounds);

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace Sbi.Tests.Estimators;
 
-public class MadeMogTests
+public class MadeMixtureTests
 {
     /// <summary>A MADE mixture with noisy weights, z-scoring statistics from a skewed batch.</summary>
     internal static FlowEstimator RandomMade(int d, int c, int seed, double noise = 0.1)
@@ -19,7 +19,7 @@ public class MadeMogTests
         return est;
     }
 
-    private static MadeMogDistribution Distribution(FlowEstimator est) => (MadeMogDistribution)est.Net.Distribution;
+    private static MadeMixtureDistribution Distribution(FlowEstimator est) => (MadeMixtureDistribution)est.Net.Distribution;
 
     /// <summary>Trainable parameter counts of sbi's <c>made</c> with C = 3 (parity README; D = 3, C = 4: 33,370 in the spec).</summary>
     [TestCase(1, 3, 29_910)]
@@ -33,7 +33,7 @@ public class MadeMogTests
         Assert.That(est.NumTrainableParameters, Is.EqualTo(expected));
     }
 
-    /// <summary>Spec §5.4 keys and shapes; 5 blocks even when other block counts are asked for (sbi's builder fixes them).</summary>
+    /// <summary>The keys and shapes of sbi's build_made (sbi/neural_nets/net_builders/flow.py); 5 blocks even when other block counts are asked for (sbi's builder fixes them).</summary>
     [Test]
     public void StateDictFollowsSbi()
     {
@@ -175,10 +175,10 @@ public class MadeMogTests
     /// Gaussian linear accuracy of the trained density, sampled with the dummy at 0 (the density <c>log_prob</c>
     /// evaluates). sbi's own sampler (the default) is much broader here — posterior stds ~0.2–0.3 instead of 0.1 — because
     /// the dummy input, always 0 in training, leaves its untrained initial-layer weights in the network, and a random
-    /// dummy then moves the hidden units by O(1); see <see cref="MadeMogDistribution"/>.
+    /// dummy then moves the hidden units by O(1); see <see cref="MadeMixtureDistribution"/>.
     /// </summary>
     [Test]
     public void GaussianLinearPosteriorIsAccurate()
         => DensityChecks.GaussianLinearPosteriorIsAccurate("made",
-            configurePosteriorEstimator: e => ((MadeMogDistribution)((FlowEstimator)e).Net.Distribution).FixDummyWhenSampling = true);
+            configurePosteriorEstimator: e => ((MadeMixtureDistribution)((FlowEstimator)e).Net.Distribution).FixDummyWhenSampling = true);
 }

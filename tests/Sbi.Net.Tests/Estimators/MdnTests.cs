@@ -31,7 +31,7 @@ public class MdnTests
         Assert.That(est.NumTrainableParameters, Is.EqualTo(expected));
     }
 
-    /// <summary>Spec §5.3: no <c>net.</c> prefix on the θ buffers and the embedding; <c>_upper_layer</c> only for D &gt; 1.</summary>
+    /// <summary>sbi's MDN state-dict keys (sbi/neural_nets/net_builders/mdn.py): no <c>net.</c> prefix on the θ buffers and the embedding; <c>_upper_layer</c> only for D &gt; 1.</summary>
     [Test]
     public void StateDictKeysFollowSbi()
     {
@@ -76,7 +76,7 @@ public class MdnTests
     /// <summary>
     /// log q(θ | x) equals the mixture density written out in double precision from the network's components: weights
     /// softmax(logits), precision AᵀA + 1e-4·I in the quadratic form, Σ log diag A as log-determinant, and −Σ log σ for the
-    /// θ z-scoring (spec §4.6).
+    /// θ z-scoring (sbi/neural_nets/net_builders/mdn.py, build_mdn).
     /// </summary>
     [TestCase(1)]
     [TestCase(2)]

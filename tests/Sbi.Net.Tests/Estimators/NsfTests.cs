@@ -34,7 +34,7 @@ public class NsfTests
         Assert.That(est.NumTrainableParameters, Is.EqualTo(expected));
     }
 
-    /// <summary>Transform layout of spec §4.5/§5.2: couplings at odd indices with alternating masks, LU layers after each (none for D = 1).</summary>
+    /// <summary>Transform layout of sbi's build_nsf (sbi/neural_nets/net_builders/flow.py) and its state-dict keys: couplings at odd indices with alternating masks, LU layers after each (none for D = 1).</summary>
     [Test]
     public void LayoutFollowsSbi()
     {

@@ -13,7 +13,7 @@ public class NpeBAccuracyTests
     /// Two NPE-B rounds on a box prior (sbi's test_api_force_first_round_loss setting), 1,000 simulations each, from
     /// training seed <paramref name="seed"/>; the posterior at x_o = (0.5, −0.5) is N(x_o, 0.01 I) (the box truncates
     /// nothing of it). Round 1 uses the importance-weighted loss, whose values are 1/B of an NLL (B = 200 rows per
-    /// batch, spec §3.3): its best validation loss is smaller in magnitude than round 0's by more than a factor 10
+    /// batch, sbi/inference/trainers/npe/npe_b.py, _log_prob_proposal_posterior): its best validation loss is smaller in magnitude than round 0's by more than a factor 10
     /// whenever the two NLLs are within a factor 20, as they are here (both are −log q of the same posterior, ≈ −2).
     /// </summary>
     internal static DensityChecks.TrainedPosterior TrainTwoRounds(int seed)

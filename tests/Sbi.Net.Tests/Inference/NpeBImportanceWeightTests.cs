@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 
 namespace Sbi.Tests.Inference;
 
-public class NpeBLossTests
+public class NpeBImportanceWeightTests
 {
-    /// <summary>Weights and losses against a batch computed by hand in double precision (spec §3.2–3.3).</summary>
+    /// <summary>Weights and losses against a batch computed by hand in double precision (sbi/inference/trainers/npe/npe_b.py, _log_prob_proposal_posterior).</summary>
     [Test]
     public void ImportanceWeightsAndLossMatchHandComputation()
     {
@@ -18,8 +18,8 @@ public class NpeBLossTests
         var thetaValues = new[] { -1.5, 0.0, 0.4, 1.9, 2.0 }.Select(v => (double)(float)v).ToArray(); // the last is on the upper edge: prior density 0
         var theta = tensor(thetaValues.Select(v => (float)v).ToArray()).unsqueeze(1);
         var counts = new long[] { 300, 100 };
-        var w = NpeBLoss.ImportanceWeights(theta, prior, new IDensity?[] { prior, proposal }, counts).data<float>().ToArray();
-        var w64 = NpeBLoss.ImportanceWeights(theta.D(), prior, new IDensity?[] { prior, proposal }, counts).data<double>().ToArray();
+        var w = NpeB.ImportanceWeights(theta, prior, new IDensity?[] { prior, proposal }, counts).data<float>().ToArray();
+        var w64 = NpeB.ImportanceWeights(theta.D(), prior, new IDensity?[] { prior, proposal }, counts).data<double>().ToArray();
 
         double a0 = 0.75, a1 = 0.25, p = 0.25;
         var raw = thetaValues.Select(t =>
@@ -40,8 +40,8 @@ public class NpeBLossTests
         double cond32 = RoundingRealisations.MaxError(k =>
         {
             var tk = RoundingRealisations.Perturb(theta, k);
-            var a = NpeBLoss.ImportanceWeights(tk, prior, new IDensity?[] { prior, proposal }, counts).D();
-            var b = NpeBLoss.ImportanceWeights(tk.D(), prior, new IDensity?[] { prior, proposal }, counts);
+            var a = NpeB.ImportanceWeights(tk, prior, new IDensity?[] { prior, proposal }, counts).D();
+            var b = NpeB.ImportanceWeights(tk.D(), prior, new IDensity?[] { prior, proposal }, counts);
             return ((a - b).abs() / b.clamp_min(1e-30)).narrow(0, 0, 4).max().item<double>();
         });
         for (int i = 0; i < 4; i++)
@@ -52,7 +52,7 @@ public class NpeBLossTests
         // ℓ_i = −w_i log q_i with a known Gaussian q; the objective is the mean, i.e. 1/B of the weighted NLL.
         var est = new GaussianEstimator(1, 1, a: 1.0, b: 0.0, sigma: 0.7);
         var x = tensor(new float[] { -1, 0.2f, 0.1f, 1, 0 }).unsqueeze(1);
-        var loss = NpeBLoss.Loss(est, theta, x, prior, new IDensity?[] { prior, proposal }, counts).detach().data<float>().ToArray();
+        var loss = NpeB.Loss(est, theta, x, prior, new IDensity?[] { prior, proposal }, counts).detach().data<float>().ToArray();
         for (int i = 0; i < raw.Length; i++)
         {
             double xv = new[] { -1, 0.2, 0.1, 1, 0 }[i];

@@ -35,7 +35,7 @@ public class MadeTests
     public void DegreesAndMasksFollowNflows()
     {
         using var scope = NewDisposeScope();
-        // Spec §5.1 example: D = 3, H = 50: hidden degrees 1,2,1,2,…; output degrees 1,1,2,2,3,3; output-mask row sums 0,0,25,25,50,50.
+        // nflows' MADE degree rule (nflows/transforms/made.py) for D = 3, H = 50: hidden degrees 1,2,1,2,…; output degrees 1,1,2,2,3,3; output-mask row sums 0,0,25,25,50,50.
         var made = new Made(3, 50, 4, 2, 2, tanh);
         var layers = made.MaskedLayers.ToList();
         Assert.That(layers[0].Degrees.data<long>().Take(4).ToArray(), Is.EqualTo(new long[] { 1, 2, 1, 2 }));

@@ -14,7 +14,7 @@ namespace Sbi.Nn.Fused;
 /// straight into the optimiser's flat buffer. Masked weights must be zero (pre-masked) and their gradients are
 /// masked by the optimiser, as in the autograd path.
 /// </summary>
-internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
+internal sealed unsafe class MadeMixtureKernel : ITrainingKernel
 {
     private readonly int _d, _f, _h, _c, _k, _nb, _out;
     private readonly BoundAffine _initial, _context, _final;
@@ -31,7 +31,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
     private float* _lg, _mu, _t1, _t2, _gmax, _gsum, _glog; // scratch of the batched mixture
     private float*[] _hs = null!, _a = null!, _r = null!;
 
-    private MadeMogKernel(MadeMogDistribution dist, int c, float[] scale, float[] shift, ref long covered)
+    private MadeMixtureKernel(MadeMixtureDistribution dist, int c, float[] scale, float[] shift, ref long covered)
     {
         var made = dist.Made;
         _d = dist.Features; _f = made.Features; _h = made.HiddenFeatures; _c = c; _k = made.NumComponents;
@@ -56,12 +56,12 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
     }
 
     /// <summary>Binds a kernel to a <c>made</c> estimator whose trainable parameters have gradient buffers, or returns null with the reason.</summary>
-    public static MadeMogKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
+    public static MadeMixtureKernel? TryCreate(ConditionalDensityEstimator estimator, out string reason)
     {
         reason = "";
         if (FusedAvailability.Reason is { } unavailable) { reason = unavailable; return null; }
         if (estimator is not FlowEstimator fe) { reason = "the estimator is not a flow"; return null; }
-        if (fe.Net.Distribution is not MadeMogDistribution dist) { reason = "the base distribution is not a MADE mixture of Gaussians"; return null; }
+        if (fe.Net.Distribution is not MadeMixtureDistribution dist) { reason = "the base distribution is not a MADE mixture of Gaussians"; return null; }
         if (fe.Net.EmbeddingNet.parameters().Any(p => p.requires_grad)) { reason = "the embedding net has trainable parameters"; return null; }
         if (fe.Net.Transform is not CompositeTransform composite || composite.Transforms.Count > 1
             || composite.Transforms.Count == 1 && composite.Transforms[0] is not PointwiseAffineTransform)
@@ -75,7 +75,7 @@ internal sealed unsafe class MadeMogKernel : IFusedTrainingKernel
         int d = dist.Features;
         var (scale, shift, _) = KernelInputs.ThetaZScore(composite.Transforms.Count == 1 ? (PointwiseAffineTransform)composite.Transforms[0] : null, d);
         long covered = 0;
-        var kernel = new MadeMogKernel(dist, (int)made.ContextLayer.weight!.shape[1], scale, shift, ref covered);
+        var kernel = new MadeMixtureKernel(dist, (int)made.ContextLayer.weight!.shape[1], scale, shift, ref covered);
         reason = KernelInputs.CoverageReason(estimator, covered);
         if (reason.Length == 0) return kernel;
         kernel.Dispose();

@@ -18,7 +18,7 @@ namespace Sbi.Nn.Fused;
 /// masked by the optimiser, exactly as in the autograd training path.
 /// </para>
 /// </summary>
-internal sealed unsafe class MafKernel : IFusedTrainingKernel
+internal sealed unsafe class MafKernel : ITrainingKernel
 {
     private sealed class Layer
     {

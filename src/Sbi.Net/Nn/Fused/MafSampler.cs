@@ -35,6 +35,18 @@ internal sealed unsafe class MafSampler : IDisposable
         _layers = layout.Layers.Select(l => Prepare(l.Made, l.Perm)).ToArray();
     }
 
+    /// <summary>The MAF family's <see cref="IFlowInverseKernel"/>: a sampler bound to the flow's weights of the moment, per call.</summary>
+    public static IFlowInverseKernel Kernel { get; } = new FlowKernel();
+
+    private sealed class FlowKernel : IFlowInverseKernel
+    {
+        public Tensor? TryInverse(Flow flow, Tensor noise, Tensor context)
+        {
+            using var sampler = TryCreate(flow, out _);
+            return sampler?.Inverse(noise, context);
+        }
+    }
+
     /// <summary>A sampler for the flow's current weights, or null (with the reason) when the flow is not such a MAF.</summary>
     public static MafSampler? TryCreate(Flow flow, out string reason)
     {

@@ -12,7 +12,7 @@ namespace Sbi.Nn.Fused;
 /// (‖A(z − μ)‖² + ε‖z − μ‖², log|det| = Σ log diag A, sbi's arithmetic) and the mixture, in double precision.
 /// Gradients go straight into the optimiser's flat buffer.
 /// </summary>
-internal sealed unsafe class MdnKernel : IFusedTrainingKernel
+internal sealed unsafe class MdnKernel : ITrainingKernel
 {
     private readonly int _d, _h, _c, _k, _u;
     private readonly BoundAffine _h0, _h1, _logits, _means, _diag;

@@ -15,7 +15,7 @@ namespace Sbi.Nn.Fused;
 /// go straight into the optimiser's flat gradient buffer. Same maths as the modules; float rounding apart (tests hold
 /// it to the autograd path).
 /// </summary>
-internal sealed unsafe class NsfKernel : IFusedTrainingKernel
+internal sealed unsafe class NsfKernel : ITrainingKernel
 {
     private sealed class Block
     {

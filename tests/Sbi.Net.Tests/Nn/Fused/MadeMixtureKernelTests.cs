@@ -12,7 +12,7 @@ namespace Sbi.Tests.Nn.Fused;
 /// with vectorised exp/log, the GEMMs in another summation order: log-probs agree to 1e-6 relative plus 2e-5 absolute,
 /// gradients to 1e-4 of their scale.
 /// </summary>
-public class MadeMogKernelTests : FusedKernelTestBase
+public class MadeMixtureKernelTests : FusedKernelTestBase
 {
     private static (ConditionalDensityEstimator Net, FlatAdam Adam, Tensor Theta, Tensor X) Build(int d, int c, int hidden, int components,
         ZScoreMode zTheta = ZScoreMode.Independent, int rows = 300)
@@ -39,7 +39,7 @@ public class MadeMogKernelTests : FusedKernelTestBase
     {
         using var scope = NewDisposeScope();
         var (net, _, theta, x) = Build(d, c, hidden, components, zTheta);
-        using var kernel = MadeMogKernel.TryCreate(net, out var reason);
+        using var kernel = MadeMixtureKernel.TryCreate(net, out var reason);
         FusedKernelChecks.LogProbEqualsModules(net, kernel, reason, theta, x);
     }
 
@@ -50,7 +50,7 @@ public class MadeMogKernelTests : FusedKernelTestBase
     {
         using var scope = NewDisposeScope();
         var (net, adam, theta, x) = Build(d, c, hidden, components);
-        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => MadeMogKernel.TryCreate(net, out _), theta, x);
+        FusedKernelChecks.GradientsEqualAutograd(net, adam, () => MadeMixtureKernel.TryCreate(net, out _), theta, x);
     }
 
     [Test]
@@ -62,7 +62,7 @@ public class MadeMogKernelTests : FusedKernelTestBase
         {
             var net = PosteriorNn.Build(model)(randn(100, 2), randn(100, 3));
             using var adam = new FlatAdam(net.parameters().ToList(), 1e-3);
-            Assert.That(MadeMogKernel.TryCreate(net, out var reason), Is.Null, model);
+            Assert.That(MadeMixtureKernel.TryCreate(net, out var reason), Is.Null, model);
             Assert.That(reason, Does.Contain(why), model);
         }
     }

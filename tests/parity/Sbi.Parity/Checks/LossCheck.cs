@@ -28,8 +28,8 @@ public static class LossCheck
         var results = new List<CaseResult>();
         if (b.Names.Any(k => k.StartsWith("p1/sd/", StringComparison.Ordinal))) results.AddRange(ProposalColumns(id, b, in32, in64));
 
-        var w32 = NpeBLoss.ImportanceWeights(in32.Theta, in32.Prior, in32.Proposals, in32.Counts);
-        var w64 = NpeBLoss.ImportanceWeights(in64.Theta, in64.Prior, in64.Proposals, in64.Counts);
+        var w32 = NpeB.ImportanceWeights(in32.Theta, in32.Prior, in32.Proposals, in32.Counts);
+        var w64 = NpeB.ImportanceWeights(in64.Theta, in64.Prior, in64.Proposals, in64.Counts);
         // The weights normalise over the batch: the reduction is the batch sum.
         results.AddRange(CaseResult.Agreement(id, b.Origin, $"importance weights ({n} rows)",
             FloatAgreement.Of(w32, w64, b.Tensor("importance_weights"), b.Tensor("f64/importance_weights"), n, relative: true)));

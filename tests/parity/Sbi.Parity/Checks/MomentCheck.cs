@@ -10,7 +10,7 @@ namespace Sbi.Parity.Checks;
 /// against sbi's (float32 and float64, <see cref="FloatAgreement"/>), and sample moments of Sbi.Net's sampler (50,000
 /// draws per condition) against sbi's 200,000 within <see cref="Tolerances.MonteCarloZ"/> combined standard errors:
 /// MDN, MADE with sbi's sampler (dummy drawn), and MADE with the dummy kept at 0 (the density its log_prob evaluates,
-/// <see cref="MadeMogDistribution.FixDummyWhenSampling"/>; the two differ by up to 13.5 standard errors in these
+/// <see cref="MadeMixtureDistribution.FixDummyWhenSampling"/>; the two differ by up to 13.5 standard errors in these
 /// files, so the check tells them apart).
 /// </summary>
 public static class MomentCheck
@@ -34,7 +34,7 @@ public static class MomentCheck
         }
         manual_seed(seed);
         results.AddRange(SampleMoments(id, b, est, "", "sampler"));
-        if (est is FlowEstimator { Net.Distribution: MadeMogDistribution made })
+        if (est is FlowEstimator { Net.Distribution: MadeMixtureDistribution made })
         {
             made.FixDummyWhenSampling = true;
             manual_seed(seed + 1);

@@ -41,7 +41,7 @@ public static class StepCheck
 
     private static Tensor Losses(ConditionalDensityEstimator est, RecordedProposals inputs, bool firstRoundLoss) =>
         firstRoundLoss ? est.Loss(inputs.Theta, inputs.X)
-                       : NpeBLoss.Loss(est, inputs.Theta, inputs.X, inputs.Prior, inputs.Proposals, inputs.Counts);
+                       : NpeB.Loss(est, inputs.Theta, inputs.X, inputs.Prior, inputs.Proposals, inputs.Counts);
 
     /// <summary>PyTorch's clip_grad_norm_ factor min(1, max_norm / (‖g‖ + 1e-6)).</summary>
     private static double ClipFactor(double clip, double norm) => Math.Min(1.0, clip / (norm + 1e-6));

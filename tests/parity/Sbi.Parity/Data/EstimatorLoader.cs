@@ -10,8 +10,8 @@ public static class EstimatorLoader
     /// <summary>Whether Sbi.Net has this estimator yet; cases of missing ones are skipped with this reason.</summary>
     public static bool IsSupported(string kind, out string reason)
     {
-        bool ok = PosteriorNn.Models.Contains(kind);
-        reason = ok ? "" : $"Sbi.Net has no '{kind}' estimator yet (PosteriorNn.Models = {string.Join(", ", PosteriorNn.Models)})";
+        bool ok = EstimatorFamilies.Names.Contains(kind);
+        reason = ok ? "" : $"Sbi.Net has no '{kind}' estimator yet (EstimatorFamilies.Names = {string.Join(", ", EstimatorFamilies.Names)})";
         return ok;
     }
 
