@@ -39,18 +39,6 @@ public static class ModelArchive
         ArgumentNullException.ThrowIfNull(stateDict);
         var entries = stateDict.Select(kv => new KeyValuePair<string, NpyArray>(ModelDocument.StateDictPrefix + kv.Key, kv.Value)).ToList();
         entries.Add(new(ModelDocument.ConfigMember, NpyArray.FromString(document.ToJson(writer).ToJsonString())));
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        var tmp = $"{full}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            Npz.Write(tmp, entries, compressed: true);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
+        AtomicFile.Write(path, stream => Npz.Write(stream, entries, compressed: true));
     }
 }

@@ -141,6 +141,15 @@ public static class Npz
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(entries);
         var list = entries.ToList();
+        AtomicFile.Write(path, stream => Write(stream, list, compressed));
+    }
+
+    /// <summary>Writes the archive to <paramref name="stream"/> (left open).</summary>
+    public static void Write(Stream stream, IEnumerable<KeyValuePair<string, NpyArray>> entries, bool compressed = false)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(entries);
+        var list = entries.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (k, v) in list)
         {
@@ -148,8 +157,7 @@ public static class Npz
             if (!seen.Add(k)) throw new ArgumentException($"npz key '{k}' appears twice", nameof(entries));
             if (v is null) throw new ArgumentException($"npz entry '{k}' is null", nameof(entries));
         }
-        using var fs = File.Create(path);
-        using var zip = new ZipArchive(fs, ZipArchiveMode.Create);
+        using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         foreach (var (k, v) in list)
         {
             var entry = zip.CreateEntry(k + ".npy", compressed ? CompressionLevel.Optimal : CompressionLevel.NoCompression);
