@@ -106,12 +106,12 @@ public static class Npy
         long count;
         try { count = checked(CountOf(shape) * itemSize); }
         catch (OverflowException) { throw new SbiDataException(sourceName, $"shape ({string.Join(", ", shape)}) of dtype {descr} needs more than 2^63 bytes"); }
-        if (count > Array.MaxLength)
-            throw new SbiDataException(sourceName, $"array data of {count} bytes exceeds the {Array.MaxLength}-byte limit of one .NET array");
         // a header may claim any shape: compare with what the file holds before allocating
         remaining = RemainingBytes(stream);
         if (remaining >= 0 && count > remaining)
             throw new SbiDataException(sourceName, $"truncated .npy file: dtype {descr} shape ({string.Join(", ", shape)}) needs {count} data bytes, found {remaining} after the header");
+        if (count > Array.MaxLength)
+            throw new SbiDataException(sourceName, $"array data of {count} bytes exceeds the {Array.MaxLength}-byte limit of one .NET array");
         budget.Charge(count, "the array data");
         var data = new byte[count];
         got = ReadFully(stream, data);

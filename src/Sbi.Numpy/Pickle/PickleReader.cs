@@ -390,7 +390,8 @@ public sealed class PickleReader
     {
         if (b.Length == 0) return 0L;
         var v = new BigInteger(b, isUnsigned: false, isBigEndian: false);
-        return v >= long.MinValue && v <= long.MaxValue ? (long)v : v;
+        // (object) first: without it the conditional's type is BigInteger and a long would come back boxed as one
+        return v >= long.MinValue && v <= long.MaxValue ? (object)(long)v : v;
     }
 
     private string Utf8(ReadOnlySpan<byte> b)
