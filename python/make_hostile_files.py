@@ -52,13 +52,16 @@ write("valid_be_i8.npy", npy(">i8", (2, 2), struct.pack(">4q", *I8)))
 write("valid_le_i8.npy", npy("<i8", (4,), struct.pack("<4q", *I8)))
 
 # header lies
-write("npy_shape_larger_than_data.npy", npy("<f4", (1_000_000_000,), bytes(16)))
+write("npy_shape_larger_than_data.npy", npy("<f4", (250_000_000,), bytes(16)))  # 1 GB claimed
 write("npy_negative_dim.npy", npy("<f4", (-1, 3), bytes(12)))
 write("npy_shape_overflow.npy", npy("<f8", (2**62, 2**62), bytes(16)))
 write("npy_too_many_dims.npy", npy("<f4", (1,) * 100, bytes(4)))
 write("npy_absurd_header_length.npy", npy("<f4", (2,), bytes(8), version=2, header_len=0xFFFFFFF0))
 write("npy_header_length_past_end.npy", npy("<f4", (2,), bytes(8), header_len=60000))
 write("npy_truncated.npy", npy("<f8", (4,), bytes(10)))
+# a header of 60,000 open parentheses (the header parser recurses per level)
+write("npy_header_deep_nesting.npy",
+      npy("<f4", (), b"", header="{'descr': '<f4', 'fortran_order': False, 'shape': " + "(" * 60_000 + "}"))
 
 
 # ----------------------------------------------------------------------------------------------- zip

@@ -113,8 +113,8 @@ public static class Npy
         if (count > Array.MaxLength)
             throw new SbiDataException(sourceName, $"array data of {count} bytes exceeds the {Array.MaxLength}-byte limit of one .NET array");
         budget.Charge(count, "the array data");
-        var data = new byte[count];
-        got = ReadFully(stream, data);
+        var data = remaining >= 0 ? new byte[count] : null;
+        got = data != null ? ReadFully(stream, data) : ReadGrowing(stream, (int)count, out data);
         if (got < count)
             throw new SbiDataException(sourceName, $"truncated .npy file: dtype {descr} shape ({string.Join(", ", shape)}) needs {count} data bytes, found {got}");
         if (swap) SwapBytes(data, et == NpyElementType.Unicode ? 4 : itemSize);
@@ -137,6 +137,20 @@ public static class Npy
                 : stream is CheckedMemberStream m ? Math.Max(0, m.DeclaredLength - m.Position) : -1;
         }
         catch (NotSupportedException) { return -1; }
+    }
+
+    /// <summary>Reads up to <paramref name="count"/> bytes from a stream of unknown length into a buffer that grows
+    /// (doubling from 1 MiB) only as data arrives, so a header's claim costs at most twice the bytes really there.</summary>
+    private static int ReadGrowing(Stream stream, int count, out byte[] data)
+    {
+        data = new byte[Math.Min(count, 1 << 20)];
+        int total = 0;
+        while (true)
+        {
+            total += ReadFully(stream, data.AsSpan(total));
+            if (total < data.Length || data.Length == count) return total;
+            Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+        }
     }
 
     /// <summary>Reverses the byte order of each <paramref name="unit"/>-byte element in place.</summary>
@@ -314,7 +328,7 @@ internal static class HeaderParser
     public static Dictionary<string, object> ParseDict(string s)
     {
         int i = 0;
-        var v = ParseValue(s, ref i);
+        var v = ParseValue(s, ref i, 0);
         SkipWs(s, ref i);
         if (i != s.Length) throw new FormatException($"unexpected text after the dict at offset {i}");
         if (v is not Dictionary<string, object> d) throw new FormatException("header is not a dict");
@@ -336,8 +350,13 @@ internal static class HeaderParser
         while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
     }
 
-    private static object? ParseValue(string s, ref int i)
+    /// <summary>How deep a header's literals may nest (numpy's own headers nest 2 deep: a dict holding a tuple, or a
+    /// structured dtype's list of tuples). The parser recurses once per level, so a header of "((((…" must stop here.</summary>
+    internal const int MaxDepth = 32;
+
+    private static object? ParseValue(string s, ref int i, int depth)
     {
+        if (depth > MaxDepth) throw new FormatException($"literals nested deeper than {MaxDepth} levels");
         SkipWs(s, ref i);
         if (i >= s.Length) throw new FormatException("unexpected end of header");
         char c = s[i];
@@ -351,11 +370,11 @@ internal static class HeaderParser
                     {
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == '}') { i++; return d; }
-                        if (ParseValue(s, ref i) is not string key) throw new FormatException("dict key is not a string");
+                        if (ParseValue(s, ref i, depth + 1) is not string key) throw new FormatException("dict key is not a string");
                         SkipWs(s, ref i);
                         if (i >= s.Length || s[i] != ':') throw new FormatException($"expected ':' at offset {i}");
                         i++;
-                        d[key] = ParseValue(s, ref i)!;
+                        d[key] = ParseValue(s, ref i, depth + 1)!;
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == ',') { i++; continue; }
                         if (i < s.Length && s[i] == '}') { i++; return d; }
@@ -372,7 +391,7 @@ internal static class HeaderParser
                     {
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == close) { i++; break; }
-                        items.Add(ParseValue(s, ref i));
+                        items.Add(ParseValue(s, ref i, depth + 1));
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == ',') { i++; continue; }
                         if (i < s.Length && s[i] == close) { i++; break; }

@@ -48,6 +48,14 @@ public sealed class NpzFile : IReadOnlyDictionary<string, NpyArray>
     public static NpzFile Load(Stream stream, string sourceName = "<stream>", ReadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek)
+        {
+            // zip needs to seek (ZipArchive would copy the stream anyway): copy it here so its size sets the budget
+            var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            copy.Position = 0;
+            return Load(copy, sourceName, limits);
+        }
         var budget = ReadBudget.For(stream, limits, sourceName);
         using var zip = ZipMembers.Open(stream, sourceName, ".npz (zip) archive");
         var keys = new List<string>();

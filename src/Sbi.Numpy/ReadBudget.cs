@@ -14,25 +14,28 @@ internal sealed class ReadBudget
         Limits = limits;
         Source = source;
         FileBytes = fileBytes;
-        Bytes = limits.ByteBudget(fileBytes);
+        Bytes = fileBytes < 0 ? long.MaxValue : limits.ByteBudget(fileBytes);
     }
 
     public ReadLimits Limits { get; }
     public string Source { get; }
+    /// <summary>The file's size, or -1 for a stream of unknown length.</summary>
     public long FileBytes { get; }
 
     /// <summary>The total bytes this load may materialise.</summary>
     public long Bytes { get; }
 
-    /// <summary>A budget for a stream: its length when it can seek (else 0: the floor applies).</summary>
+    /// <summary>A budget for a stream: sized by its length when it can seek; a stream of unknown length is bounded by
+    /// the bytes it really delivers instead (its readers allocate as data arrives), so its budget is unlimited.</summary>
     public static ReadBudget For(Stream stream, ReadLimits? limits, string source)
     {
-        long size = 0;
+        var l = (limits ?? ReadLimits.Default).Validated();
         if (stream.CanSeek)
         {
-            try { size = stream.Length - stream.Position; } catch (NotSupportedException) { }
+            try { return new ReadBudget(l, Math.Max(0, stream.Length - stream.Position), source); }
+            catch (NotSupportedException) { }
         }
-        return new ReadBudget((limits ?? ReadLimits.Default).Validated(), size, source);
+        return new ReadBudget(l, -1, source);
     }
 
     /// <summary>Charges <paramref name="bytes"/> for <paramref name="what"/> (e.g. "member 'a.npy'"); throws a

@@ -24,13 +24,14 @@ public class HostileFileTests
     private static readonly object[][] Cases =
     {
         // .npy header lies
-        new object[] { "npy_shape_larger_than_data.npy", typeof(SbiDataException), "needs 4000000000 data bytes, found 16" },
+        new object[] { "npy_shape_larger_than_data.npy", typeof(SbiDataException), "needs 1000000000 data bytes, found 16" },
         new object[] { "npy_negative_dim.npy", typeof(SbiDataException), "tuple of non-negative ints" },
         new object[] { "npy_shape_overflow.npy", typeof(SbiDataException), "needs more than 2^63 bytes" },
         new object[] { "npy_too_many_dims.npy", typeof(ReadLimitException), "ReadLimits.MaxDimensions = 64" },
         new object[] { "npy_absurd_header_length.npy", typeof(ReadLimitException), "ReadLimits.MaxNpyHeaderBytes" },
         new object[] { "npy_header_length_past_end.npy", typeof(SbiDataException), "header should have 60000 bytes" },
         new object[] { "npy_truncated.npy", typeof(SbiDataException), "needs 32 data bytes, found 10" },
+        new object[] { "npy_header_deep_nesting.npy", typeof(SbiDataException), "literals nested deeper than 32 levels" },
         // .npz: checksums, bombs, lies, names
         new object[] { "npz_crc_flip_stored.npz", typeof(SbiDataException), "member 'x.npy' fails its CRC-32 check: stored 0x" },
         new object[] { "npz_crc_flip_deflated.npz", typeof(SbiDataException), "member 'noise.npy' fails its CRC-32 check: stored 0x" },
@@ -184,6 +185,30 @@ public class HostileFileTests
         Assert.That(NpzFile.Load(path, WithBudget(need + 16))["zeros"].Count, Is.EqualTo(2_000_000));
         var ex = Assert.Throws<ReadLimitException>(() => NpzFile.Load(path, WithBudget(need - 16)));
         Assert.That(ex!.LimitName, Is.EqualTo(nameof(ReadLimits.MaxExpansionRatio)));
+    }
+
+    // ------------------------------------------------------------------ streams of unknown length
+
+    [Test]
+    public void AStreamOfUnknownLengthIsBoundedByWhatItDelivers()
+    {
+        // no length to compare the header's 1 GB claim with: the reader must still not allocate it
+        var lie = File.ReadAllBytes(Hostile("npy_shape_larger_than_data.npy"));
+        var ex = Bounded.Fails(() => Npy.Read(new NonSeekable(lie), "lie"), "npy header lie through a non-seekable stream");
+        Assert.That(ex, Is.TypeOf<SbiDataException>());
+        Assert.That(ex!.Message, Does.Contain("lie: truncated .npy file").And.Contain("needs 1000000000 data bytes, found 16"));
+
+        var ok = Npy.Read(new NonSeekable(File.ReadAllBytes(Hostile("valid_be_i8.npy"))), "ok");
+        Assert.That(ok.AsInt64(), Is.EqualTo(Npy.Read(Hostile("valid_be_i8.npy")).AsInt64()));
+        var crc = Assert.Throws<SbiDataException>(() => NpzFile.Load(new NonSeekable(File.ReadAllBytes(Hostile("npz_crc_flip_stored.npz"))), "npz"));
+        Assert.That(crc!.Message, Does.StartWith("npz: member 'x.npy' fails its CRC-32 check"));
+    }
+
+    private sealed class NonSeekable(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     }
 
     [Test]
