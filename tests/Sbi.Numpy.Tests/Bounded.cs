@@ -36,6 +36,7 @@ internal static class Bounded
             long allocated = GC.GetAllocatedBytesForCurrentThread() - allocBefore;
             proc.Refresh();
             long peakGrowth = proc.PeakWorkingSet64 - Math.Max(peakBefore, setBefore);
+            TestContext.Out.WriteLine($"{what}: {sw.ElapsedMilliseconds} ms, {allocated >> 20} MiB allocated, peak working set +{Math.Max(0, peakGrowth) >> 20} MiB");
             Assert.That(sw.Elapsed, Is.LessThan(MaxTime), $"{what}: time");
             Assert.That(allocated, Is.LessThan(MaxBytes), $"{what}: managed bytes allocated");
             Assert.That(peakGrowth, Is.LessThan(MaxBytes), $"{what}: growth of the peak working set");
