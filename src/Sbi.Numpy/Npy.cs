@@ -12,59 +12,72 @@ namespace Sbi.Numpy;
 /// keep member names containing '/' (sbi state-dict keys such as
 /// <c>sd/net._transform._transforms.1.autoregressive_net.initial_layer.weight</c>). The format is small
 /// (magic, a Python-literal header dict, raw C-ordered bytes), so a complete reader is short.
-/// Supported dtypes: float32, float64, int32, int64, bool and little-endian unicode, in C or Fortran
-/// order (Fortran-ordered data is reordered to C order on reading).
-/// Everything else is refused with <see cref="InvalidDataException"/> naming the file.
+/// Supported dtypes: float32, float64, int32, int64, bool and unicode, little- or big-endian (big-endian data is
+/// byte-swapped on reading, as numpy would), in C or Fortran order (Fortran-ordered data is reordered to C order
+/// on reading). Everything else is refused with <see cref="SbiDataException"/> naming the file. The header is
+/// bounded (<see cref="ReadLimits"/>) and its shape is checked against the bytes the file holds before any data
+/// buffer is allocated.
 /// </remarks>
 public static class Npy
 {
     /// <summary>The 6-byte magic prefix of every <c>.npy</c> file.</summary>
     public static ReadOnlySpan<byte> Magic => new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y' };
 
-    /// <summary>Reads a <c>.npy</c> file.</summary>
+    /// <summary>Reads a <c>.npy</c> file, bounded by <paramref name="limits"/> (null: <see cref="ReadLimits.Default"/>).</summary>
     /// <exception cref="FileNotFoundException">the file does not exist.</exception>
-    /// <exception cref="InvalidDataException">the file is not a supported <c>.npy</c> array (the message names the file).</exception>
-    public static NpyArray Read(string path)
+    /// <exception cref="SbiDataException">the file is not a supported <c>.npy</c> array, is truncated, or its header
+    /// lies about its size (the message names the file); <see cref="ReadLimitException"/> over a limit.</exception>
+    public static NpyArray Read(string path, ReadLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"npy file not found: {path}", path);
         using var fs = File.OpenRead(path);
-        return Read(fs, path);
+        return Read(fs, path, limits);
     }
 
     /// <summary>Reads one <c>.npy</c> array from <paramref name="stream"/> (positioned at the magic).
     /// <paramref name="sourceName"/> names the data in error messages.</summary>
-    public static NpyArray Read(Stream stream, string sourceName = "<stream>")
+    /// <exception cref="SbiDataException">as <see cref="Read(string, ReadLimits)"/>.</exception>
+    public static NpyArray Read(Stream stream, string sourceName = "<stream>", ReadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        return Read(stream, sourceName, ReadBudget.For(stream, limits, sourceName));
+    }
+
+    internal static NpyArray Read(Stream stream, string sourceName, ReadBudget budget)
+    {
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Sbi.Numpy's npy reader needs a little-endian machine");
+        var limits = budget.Limits;
 
         var pre = new byte[8];
         int got = ReadFully(stream, pre);
         if (got < 6 || !pre.AsSpan(0, 6).SequenceEqual(Magic))
-            throw new InvalidDataException($"{sourceName}: not a .npy file: expected magic \\x93NUMPY, found {Describe(pre.AsSpan(0, got))}");
+            throw new SbiDataException(sourceName, $"not a .npy file: expected magic \\x93NUMPY, found {Describe(pre.AsSpan(0, got))}");
         if (got < 8)
-            throw new InvalidDataException($"{sourceName}: truncated .npy file: it ends after {got} bytes, inside the version field");
+            throw new SbiDataException(sourceName, $"truncated .npy file: it ends after {got} bytes, inside the version field");
         byte major = pre[6], minor = pre[7];
         int lenBytes = major switch
         {
             1 => 2,
             2 or 3 => 4,
-            _ => throw new InvalidDataException($"{sourceName}: unsupported .npy format version {major}.{minor}; expected 1.0, 2.0 or 3.0"),
+            _ => throw new SbiDataException(sourceName, $"unsupported .npy format version {major}.{minor}; expected 1.0, 2.0 or 3.0"),
         };
         var lenBuf = new byte[lenBytes];
         got = ReadFully(stream, lenBuf);
         if (got < lenBytes)
-            throw new InvalidDataException($"{sourceName}: truncated .npy file: it ends inside the header length field");
+            throw new SbiDataException(sourceName, "truncated .npy file: it ends inside the header length field");
         long headerLen = lenBytes == 2 ? BitConverter.ToUInt16(lenBuf) : BitConverter.ToUInt32(lenBuf);
-        if (headerLen > 100_000_000)
-            throw new InvalidDataException($"{sourceName}: .npy header length {headerLen} is implausible; the file is corrupt");
+        if (headerLen > limits.MaxNpyHeaderBytes)
+            throw new ReadLimitException(sourceName, "the .npy header length", nameof(ReadLimits.MaxNpyHeaderBytes), $"{headerLen} bytes", limits.MaxNpyHeaderBytes);
+        long remaining = RemainingBytes(stream);
+        if (remaining >= 0 && headerLen > remaining)
+            throw new SbiDataException(sourceName, $"truncated .npy file: header should have {headerLen} bytes, file has {remaining}");
         var headerBytes = new byte[headerLen];
         got = ReadFully(stream, headerBytes);
         if (got < headerLen)
-            throw new InvalidDataException($"{sourceName}: truncated .npy file: header should have {headerLen} bytes, file has {got}");
+            throw new SbiDataException(sourceName, $"truncated .npy file: header should have {headerLen} bytes, file has {got}");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
 
         Dictionary<string, object> dict;
@@ -74,34 +87,78 @@ public static class Npy
         }
         catch (FormatException e)
         {
-            throw new InvalidDataException($"{sourceName}: malformed .npy header ({e.Message}): {header.Trim()}", e);
+            throw new SbiDataException(sourceName, $"malformed .npy header ({e.Message}): {header.Trim()}", e);
         }
         if (!dict.TryGetValue("descr", out var descrObj) || !dict.TryGetValue("fortran_order", out var fortranObj) || !dict.TryGetValue("shape", out var shapeObj))
-            throw new InvalidDataException($"{sourceName}: .npy header lacks one of 'descr', 'fortran_order', 'shape': {header.Trim()}");
+            throw new SbiDataException(sourceName, $".npy header lacks one of 'descr', 'fortran_order', 'shape': {header.Trim()}");
         if (descrObj is not string descr)
-            throw new InvalidDataException($"{sourceName}: unsupported dtype: structured arrays (descr {HeaderParser.Format(descrObj)}) are not supported; expected one of {SupportedDTypes}");
+            throw new SbiDataException(sourceName, $"unsupported dtype: structured arrays (descr {HeaderParser.Format(descrObj)}) are not supported; expected one of {SupportedDTypes}");
         if (fortranObj is not bool fortran)
-            throw new InvalidDataException($"{sourceName}: .npy header 'fortran_order' should be True or False, found {HeaderParser.Format(fortranObj)}");
+            throw new SbiDataException(sourceName, $".npy header 'fortran_order' should be True or False, found {HeaderParser.Format(fortranObj)}");
         if (shapeObj is not HeaderParser.PyTuple shapeTuple || shapeTuple.Items.Any(i => i is not long l || l < 0))
-            throw new InvalidDataException($"{sourceName}: .npy header 'shape' should be a tuple of non-negative ints, found {HeaderParser.Format(shapeObj)}");
+            throw new SbiDataException(sourceName, $".npy header 'shape' should be a tuple of non-negative ints, found {HeaderParser.Format(shapeObj)}");
+        if (shapeTuple.Items.Count > limits.MaxDimensions)
+            throw new ReadLimitException(sourceName, "the array's number of dimensions", nameof(ReadLimits.MaxDimensions), shapeTuple.Items.Count, limits.MaxDimensions);
         long[] shape = shapeTuple.Items.Select(i => (long)i!).ToArray();
 
-        var (et, itemSize) = ParseDescr(descr, sourceName);
+        var (et, itemSize, swap) = ParseDescr(descr, sourceName);
 
         long count;
         try { count = checked(CountOf(shape) * itemSize); }
-        catch (OverflowException) { throw new InvalidDataException($"{sourceName}: shape ({string.Join(", ", shape)}) is too large"); }
+        catch (OverflowException) { throw new SbiDataException(sourceName, $"shape ({string.Join(", ", shape)}) of dtype {descr} needs more than 2^63 bytes"); }
+        // a header may claim any shape: compare with what the file holds before allocating
+        remaining = RemainingBytes(stream);
+        if (remaining >= 0 && count > remaining)
+            throw new SbiDataException(sourceName, $"truncated .npy file: dtype {descr} shape ({string.Join(", ", shape)}) needs {count} data bytes, found {remaining} after the header");
         if (count > Array.MaxLength)
-            throw new InvalidDataException($"{sourceName}: array data of {count} bytes exceeds the {Array.MaxLength}-byte limit of one .NET array");
-        var data = new byte[count];
-        got = ReadFully(stream, data);
+            throw new SbiDataException(sourceName, $"array data of {count} bytes exceeds the {Array.MaxLength}-byte limit of one .NET array");
+        budget.Charge(count, "the array data");
+        var data = remaining >= 0 ? new byte[count] : null;
+        got = data != null ? ReadFully(stream, data) : ReadGrowing(stream, (int)count, out data);
         if (got < count)
-            throw new InvalidDataException($"{sourceName}: truncated .npy file: dtype {descr} shape ({string.Join(", ", shape)}) needs {count} data bytes, found {got}");
+            throw new SbiDataException(sourceName, $"truncated .npy file: dtype {descr} shape ({string.Join(", ", shape)}) needs {count} data bytes, found {got}");
+        if (swap) SwapBytes(data, et == NpyElementType.Unicode ? 4 : itemSize);
         // numpy writes fortran_order True for arrays that are F- but not C-contiguous (sbi's fixtures have
         // some, e.g. transposed sample log-probs); NpyArray always holds C order, so reorder here.
         if (fortran && shape.Count(d => d != 1) > 1)
+        {
+            budget.Charge(count, "the array reordered from Fortran to C order");
             data = FortranToC(data, shape, itemSize);
+        }
         return new NpyArray(et, itemSize, shape, data, fortran);
+    }
+
+    /// <summary>Bytes left in <paramref name="stream"/>, or -1 when it cannot tell.</summary>
+    private static long RemainingBytes(Stream stream)
+    {
+        try
+        {
+            return stream.CanSeek ? Math.Max(0, stream.Length - stream.Position)
+                : stream is CheckedMemberStream m ? Math.Max(0, m.DeclaredLength - m.Position) : -1;
+        }
+        catch (NotSupportedException) { return -1; }
+    }
+
+    /// <summary>Reads up to <paramref name="count"/> bytes from a stream of unknown length into a buffer that grows
+    /// (doubling from 1 MiB) only as data arrives, so a header's claim costs at most twice the bytes really there.</summary>
+    private static int ReadGrowing(Stream stream, int count, out byte[] data)
+    {
+        data = new byte[Math.Min(count, 1 << 20)];
+        int total = 0;
+        while (true)
+        {
+            total += ReadFully(stream, data.AsSpan(total));
+            if (total < data.Length || data.Length == count) return total;
+            Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+        }
+    }
+
+    /// <summary>Reverses the byte order of each <paramref name="unit"/>-byte element in place.</summary>
+    private static void SwapBytes(byte[] data, int unit)
+    {
+        if (unit == 1) return;
+        for (int i = 0; i + unit <= data.Length; i += unit)
+            data.AsSpan(i, unit).Reverse();
     }
 
     private static byte[] FortranToC(byte[] src, long[] shape, int itemSize)
@@ -131,10 +188,12 @@ public static class Npy
     }
 
     /// <summary>Builds an array from a numpy descr, a C-order shape and raw bytes (used by the pickle
-    /// loader); refuses unsupported dtypes like <see cref="Read(Stream, string)"/>.</summary>
+    /// loader); refuses unsupported dtypes like <see cref="Read(Stream, string, ReadLimits)"/> and byte-swaps
+    /// big-endian data (in place).</summary>
     public static NpyArray FromParts(string descr, long[] shape, byte[] data, string sourceName)
     {
-        var (et, itemSize) = ParseDescr(descr, sourceName);
+        var (et, itemSize, swap) = ParseDescr(descr, sourceName);
+        if (swap) SwapBytes(data, et == NpyElementType.Unicode ? 4 : itemSize);
         return new NpyArray(et, itemSize, shape, data);
     }
 
@@ -142,12 +201,12 @@ public static class Npy
     public static void CheckDescr(string descr, string sourceName) => ParseDescr(descr, sourceName);
 
     /// <summary>The dtype descriptors this library reads.</summary>
-    public const string SupportedDTypes = "<f4, <f8, <i4, <i8, |b1, <U<n>";
+    public const string SupportedDTypes = "<f4, <f8, <i4, <i8, |b1, <U<n> (and big-endian >f4, >f8, >i4, >i8, >U<n>)";
 
-    private static (NpyElementType, int) ParseDescr(string descr, string sourceName)
+    private static (NpyElementType Type, int ItemSize, bool Swap) ParseDescr(string descr, string sourceName)
     {
         if (descr.Length < 2)
-            throw new InvalidDataException($"{sourceName}: unsupported dtype '{descr}'; expected one of {SupportedDTypes}");
+            throw new SbiDataException(sourceName, $"unsupported dtype '{descr}'; expected one of {SupportedDTypes}");
         char order = descr[0];
         string body = descr.Substring(1);
         if (order != '<' && order != '|' && order != '=' && order != '>')
@@ -156,21 +215,19 @@ public static class Npy
             body = descr;
         }
         if (body == "O" || body.StartsWith("O", StringComparison.Ordinal))
-            throw new InvalidDataException($"{sourceName}: object arrays (dtype '{descr}') hold pickled Python objects and are not supported; expected one of {SupportedDTypes}");
-        bool oneByte = body is "b1" or "?" or "u1" or "i1";
-        if (order == '>' && !oneByte)
-            throw new InvalidDataException($"{sourceName}: big-endian dtype '{descr}' is not supported; expected little-endian ({SupportedDTypes}). Convert with a.astype(a.dtype.newbyteorder('<'))");
+            throw new SbiDataException(sourceName, $"object arrays (dtype '{descr}') hold pickled Python objects and are not supported; expected one of {SupportedDTypes}");
+        bool swap = order == '>';
         switch (body)
         {
-            case "f4": return (NpyElementType.Float32, 4);
-            case "f8": return (NpyElementType.Float64, 8);
-            case "i4": return (NpyElementType.Int32, 4);
-            case "i8": return (NpyElementType.Int64, 8);
-            case "b1" or "?": return (NpyElementType.Bool, 1);
+            case "f4": return (NpyElementType.Float32, 4, swap);
+            case "f8": return (NpyElementType.Float64, 8, swap);
+            case "i4": return (NpyElementType.Int32, 4, swap);
+            case "i8": return (NpyElementType.Int64, 8, swap);
+            case "b1" or "?": return (NpyElementType.Bool, 1, false);
         }
         if (body.Length > 1 && body[0] == 'U' && int.TryParse(body.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0 && n < int.MaxValue / 4)
-            return (NpyElementType.Unicode, n * 4);
-        throw new InvalidDataException($"{sourceName}: unsupported dtype '{descr}'; expected one of {SupportedDTypes}");
+            return (NpyElementType.Unicode, n * 4, swap);
+        throw new SbiDataException(sourceName, $"unsupported dtype '{descr}'; expected one of {SupportedDTypes}");
     }
 
     // ------------------------------------------------------------------------- writing
@@ -271,7 +328,7 @@ internal static class HeaderParser
     public static Dictionary<string, object> ParseDict(string s)
     {
         int i = 0;
-        var v = ParseValue(s, ref i);
+        var v = ParseValue(s, ref i, 0);
         SkipWs(s, ref i);
         if (i != s.Length) throw new FormatException($"unexpected text after the dict at offset {i}");
         if (v is not Dictionary<string, object> d) throw new FormatException("header is not a dict");
@@ -293,8 +350,13 @@ internal static class HeaderParser
         while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
     }
 
-    private static object? ParseValue(string s, ref int i)
+    /// <summary>How deep a header's literals may nest (numpy's own headers nest 2 deep: a dict holding a tuple, or a
+    /// structured dtype's list of tuples). The parser recurses once per level, so a header of "((((…" must stop here.</summary>
+    internal const int MaxDepth = 32;
+
+    private static object? ParseValue(string s, ref int i, int depth)
     {
+        if (depth > MaxDepth) throw new FormatException($"literals nested deeper than {MaxDepth} levels");
         SkipWs(s, ref i);
         if (i >= s.Length) throw new FormatException("unexpected end of header");
         char c = s[i];
@@ -308,11 +370,11 @@ internal static class HeaderParser
                     {
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == '}') { i++; return d; }
-                        if (ParseValue(s, ref i) is not string key) throw new FormatException("dict key is not a string");
+                        if (ParseValue(s, ref i, depth + 1) is not string key) throw new FormatException("dict key is not a string");
                         SkipWs(s, ref i);
                         if (i >= s.Length || s[i] != ':') throw new FormatException($"expected ':' at offset {i}");
                         i++;
-                        d[key] = ParseValue(s, ref i)!;
+                        d[key] = ParseValue(s, ref i, depth + 1)!;
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == ',') { i++; continue; }
                         if (i < s.Length && s[i] == '}') { i++; return d; }
@@ -329,7 +391,7 @@ internal static class HeaderParser
                     {
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == close) { i++; break; }
-                        items.Add(ParseValue(s, ref i));
+                        items.Add(ParseValue(s, ref i, depth + 1));
                         SkipWs(s, ref i);
                         if (i < s.Length && s[i] == ',') { i++; continue; }
                         if (i < s.Length && s[i] == close) { i++; break; }

@@ -23,7 +23,7 @@ public enum NpyElementType
 
 /// <summary>
 /// An n-dimensional array as stored in a numpy <c>.npy</c> file: dtype, shape and the raw little-endian,
-/// C-ordered element bytes. Created by <see cref="Npy.Read(string)"/>, <see cref="NpzFile.Load(string)"/> or the
+/// C-ordered element bytes. Created by <see cref="Npy.Read(string, ReadLimits)"/>, <see cref="NpzFile.Load(string, ReadLimits)"/> or the
 /// <c>From*</c> factories; written by <see cref="Npy.Write(string, NpyArray)"/>.
 /// </summary>
 public sealed class NpyArray
@@ -169,7 +169,7 @@ public sealed class NpyArray
         {
             uint cp = BinaryPrimitives.ReadUInt32LittleEndian(span.Slice(i * 4, 4));
             if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-                throw new InvalidDataException($"unicode array element {index} holds an invalid code point 0x{cp:X}");
+                throw new SbiDataException(null, $"unicode array element {index} holds an invalid code point 0x{cp:X}");
             sb.Append(char.ConvertFromUtf32((int)cp));
         }
         return sb.ToString();

@@ -27,66 +27,70 @@ public sealed class NpzFile : IReadOnlyDictionary<string, NpyArray>
     /// <summary>Archive members that are not <c>.npy</c> arrays (numpy allows them; they are not loaded).</summary>
     public IReadOnlyList<string> OtherMembers { get; }
 
-    /// <summary>Loads every array of the archive at <paramref name="path"/>.</summary>
+    /// <summary>Loads every array of the archive at <paramref name="path"/>, bounded by <paramref name="limits"/>
+    /// (null: <see cref="ReadLimits.Default"/>).</summary>
     /// <exception cref="FileNotFoundException">the file does not exist.</exception>
-    /// <exception cref="InvalidDataException">the file is not a zip archive, a member is not a supported
-    /// <c>.npy</c> array, or two members have the same name. The message names the file and member.</exception>
-    public static NpzFile Load(string path)
+    /// <exception cref="SbiDataException">the file is not a zip archive, a member fails its CRC-32 check, is not a
+    /// supported <c>.npy</c> array or has a path-like name, or two members have the same name. The message names
+    /// the file and member. <see cref="ReadLimitException"/>: the members decompress to more than the limits allow.</exception>
+    public static NpzFile Load(string path, ReadLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"npz file not found: {path}", path);
         using var fs = File.OpenRead(path);
-        return Load(fs, path);
+        return Load(fs, path, limits);
     }
 
-    /// <summary>Loads every array of the archive in <paramref name="stream"/>; <paramref name="sourceName"/>
-    /// names it in error messages.</summary>
-    public static NpzFile Load(Stream stream, string sourceName = "<stream>")
+    /// <summary>Loads every array of the archive in <paramref name="stream"/> (seekable, as zip needs);
+    /// <paramref name="sourceName"/> names it in error messages.</summary>
+    /// <exception cref="SbiDataException">as <see cref="Load(string, ReadLimits)"/>.</exception>
+    public static NpzFile Load(Stream stream, string sourceName = "<stream>", ReadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ZipArchive zip;
-        try
+        if (!stream.CanSeek)
         {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            // zip needs to seek (ZipArchive would copy the stream anyway): copy it here so its size sets the budget
+            var copy = new MemoryStream();
+            stream.CopyTo(copy);
+            copy.Position = 0;
+            return Load(copy, sourceName, limits);
         }
-        catch (InvalidDataException e)
+        var budget = ReadBudget.For(stream, limits, sourceName);
+        using var zip = ZipMembers.Open(stream, sourceName, ".npz (zip) archive");
+        var keys = new List<string>();
+        var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
+        var other = new List<string>();
+        foreach (var entry in ZipMembers.Entries(zip, sourceName))
         {
-            throw new InvalidDataException($"{sourceName}: not a readable .npz (zip) archive: {e.Message}", e);
-        }
-        using (zip)
-        {
-            var keys = new List<string>();
-            var arrays = new Dictionary<string, NpyArray>(StringComparer.Ordinal);
-            var other = new List<string>();
-            foreach (var entry in zip.Entries)
+            if (entry.FullName.EndsWith('/') && entry.Length == 0) continue; // directory entry
+            if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal))
             {
-                if (entry.FullName.EndsWith('/') && entry.Length == 0) continue; // directory entry
-                if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal))
-                {
-                    other.Add(entry.FullName);
-                    continue;
-                }
-                string key = entry.FullName[..^4];
-                if (arrays.ContainsKey(key))
-                    throw new InvalidDataException($"{sourceName}: archive has two members named '{entry.FullName}'");
-                string where = $"{sourceName}: member '{entry.FullName}'";
-                NpyArray arr;
+                other.Add(entry.FullName);
+                continue;
+            }
+            string key = entry.FullName[..^4];
+            if (arrays.ContainsKey(key))
+                throw new SbiDataException(sourceName, $"archive has two members named '{entry.FullName}'");
+            string where = $"{sourceName}: member '{entry.FullName}'";
+            NpyArray arr;
+            using (var es = ZipMembers.OpenChecked(entry, budget))
+            {
                 try
                 {
-                    using var es = entry.Open();
-                    arr = Npy.Read(es, where);
+                    arr = Npy.Read(es, where, budget);
                 }
-                catch (InvalidDataException e) when (!e.Message.StartsWith(where, StringComparison.Ordinal))
+                catch (SbiDataException e) when (e is not ReadLimitException && es.Problem() is string why)
                 {
-                    // zip-level failure (bad deflate stream, CRC mismatch, truncated archive)
-                    throw new InvalidDataException($"{where}: cannot be decompressed: {e.Message}", e);
+                    // a corrupt member usually fails to parse before its end is reached: name the checksum as the cause
+                    throw new SbiDataException(sourceName, $"{why}; reading it as .npy failed too: {e.Message}", e);
                 }
-                keys.Add(key);
-                arrays.Add(key, arr);
+                es.Finish();
             }
-            return new NpzFile(sourceName, keys, arrays, other);
+            keys.Add(key);
+            arrays.Add(key, arr);
         }
+        return new NpzFile(sourceName, keys, arrays, other);
     }
 
     /// <summary>The array named <paramref name="key"/>; a missing key throws <see cref="KeyNotFoundException"/>
@@ -130,8 +134,8 @@ public sealed class NpzFile : IReadOnlyDictionary<string, NpyArray>
 /// <summary>Writer for numpy <c>.npz</c> archives (what <c>np.savez</c>/<c>np.savez_compressed</c> write).</summary>
 public static class Npz
 {
-    /// <summary>Loads an archive; same as <see cref="NpzFile.Load(string)"/>.</summary>
-    public static NpzFile Load(string path) => NpzFile.Load(path);
+    /// <summary>Loads an archive; same as <see cref="NpzFile.Load(string, ReadLimits)"/>.</summary>
+    public static NpzFile Load(string path, ReadLimits? limits = null) => NpzFile.Load(path, limits);
 
     /// <summary>Writes <paramref name="entries"/> in order as members <c>key.npy</c>. With
     /// <paramref name="compressed"/> members are deflated (<c>np.savez_compressed</c>), else stored

@@ -23,94 +23,93 @@ namespace Sbi.Numpy;
 /// </remarks>
 public static class TorchPt
 {
-    /// <summary>Loads the object saved in <paramref name="path"/>. Result types: <see cref="NpyArray"/> (a tensor),
+    /// <summary>Loads the object saved in <paramref name="path"/>, bounded by <paramref name="limits"/> (null:
+    /// <see cref="ReadLimits.Default"/>). Result types: <see cref="NpyArray"/> (a tensor),
     /// <c>object?[]</c> (tuple), <c>List&lt;object?&gt;</c> (list), <see cref="PickleDict"/> (dict), string,
     /// long, double, bool, null.</summary>
     /// <exception cref="FileNotFoundException">the file does not exist.</exception>
-    /// <exception cref="InvalidDataException">the file is not a torch zip file, is truncated or corrupt,
-    /// or holds objects other than tensors and plain containers; the message names the file.</exception>
-    public static object? Load(string path)
+    /// <exception cref="SbiDataException">the file is not a torch zip file, is truncated or corrupt (a member fails
+    /// its CRC-32 check), a tensor reaches outside its storage, or it holds objects other than tensors and plain
+    /// containers; the message names the file (and member). <see cref="ReadLimitException"/>: over a limit.</exception>
+    public static object? Load(string path, ReadLimits? limits = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"torch file not found: {path}", path);
         using var fs = File.OpenRead(path);
-        return Load(fs, path);
+        return Load(fs, path, limits);
     }
 
-    /// <summary>Loads from a stream; <paramref name="sourceName"/> names it in error messages.</summary>
-    public static object? Load(Stream stream, string sourceName = "<stream>")
+    /// <summary>Loads from a seekable stream; <paramref name="sourceName"/> names it in error messages.</summary>
+    /// <exception cref="SbiDataException">as <see cref="Load(string, ReadLimits)"/>.</exception>
+    public static object? Load(Stream stream, string sourceName = "<stream>", ReadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek) throw new ArgumentException("stream must be seekable", nameof(stream));
+        var budget = ReadBudget.For(stream, limits, sourceName);
         var head = new byte[4];
         int got = Npy.ReadFully(stream, head);
-        if (stream.CanSeek) stream.Seek(-got, SeekOrigin.Current);
-        else throw new ArgumentException("stream must be seekable", nameof(stream));
+        stream.Seek(-got, SeekOrigin.Current);
         if (got < 4 || head[0] != (byte)'P' || head[1] != (byte)'K')
         {
             if (got >= 2 && head[0] == 0x80 && head[1] <= 5)
-                throw new InvalidDataException($"{sourceName}: this is PyTorch's legacy (pre-1.6, non-zip) format, which is not supported; re-save it with torch.save(obj, path) from torch >= 1.6 (the default zip format)");
-            throw new InvalidDataException($"{sourceName}: not a PyTorch zip file (torch.save): expected the zip magic 'PK', found {(got == 0 ? "an empty file" : BitConverter.ToString(head, 0, got))}");
+                throw new SbiDataException(sourceName, "this is PyTorch's legacy (pre-1.6, non-zip) format, which is not supported; re-save it with torch.save(obj, path) from torch >= 1.6 (the default zip format)");
+            throw new SbiDataException(sourceName, $"not a PyTorch zip file (torch.save): expected the zip magic 'PK', found {(got == 0 ? "an empty file" : BitConverter.ToString(head, 0, got))}");
         }
 
-        ZipArchive zip;
-        try { zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
-        catch (InvalidDataException e) { throw new InvalidDataException($"{sourceName}: not a readable PyTorch zip file (truncated or corrupt): {e.Message}", e); }
-
-        using (zip)
+        using var zip = ZipMembers.Open(stream, sourceName, "PyTorch zip file");
+        var entries = ZipMembers.Entries(zip, sourceName);
+        var pkls = entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
+        if (pkls.Count != 1)
+            throw new SbiDataException(sourceName, $"expected one '<name>/data.pkl' member in a torch.save zip file, found {pkls.Count}" +
+                (entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal)) ? " (this looks like a TorchScript archive from torch.jit.save, which is not supported)" : ""));
+        string prefix = pkls[0].FullName[..^"data.pkl".Length];
+        bool bigEndian = false;
+        if (zip.GetEntry(prefix + "byteorder") is { } byteOrder)
         {
-            var pkls = zip.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
-            if (pkls.Count != 1)
-                throw new InvalidDataException($"{sourceName}: expected one '<name>/data.pkl' member in a torch.save zip file, found {pkls.Count}" +
-                    (zip.Entries.Any(e => e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal)) ? " (this looks like a TorchScript archive from torch.jit.save, which is not supported)" : ""));
-            string prefix = pkls[0].FullName[..^"data.pkl".Length];
-            var byteOrder = zip.GetEntry(prefix + "byteorder");
-            if (byteOrder != null)
+            string bo = System.Text.Encoding.ASCII.GetString(ZipMembers.ReadAll(byteOrder, budget)).Trim();
+            bigEndian = bo switch
             {
-                using var r = new StreamReader(byteOrder.Open());
-                string bo = r.ReadToEnd().Trim();
-                if (bo != "little")
-                    throw new InvalidDataException($"{sourceName}: storages are '{bo}'-endian; only little-endian files are supported");
-            }
-
-            var storages = new Dictionary<string, Storage>();
-            try
-            {
-                byte[] pkl = ReadEntry(pkls[0], sourceName);
-                object? StorageFor(object? pid) => LoadStorage(pid, zip, prefix, sourceName, storages);
-                var reader = new PickleReader((g, args) => Call(g, args, sourceName), StorageFor);
-                return reader.Load(pkl);
-            }
-            catch (InvalidDataException ide) when (!ide.Message.StartsWith(sourceName, StringComparison.Ordinal))
-            {
-                throw new InvalidDataException($"{sourceName}: {ide.Message}", ide);
-            }
+                "little" => false,
+                "big" => true,
+                _ => throw new SbiDataException(sourceName, $"member '{byteOrder.FullName}' says '{ZipMembers.Printable(bo)}'; expected 'little' or 'big'"),
+            };
         }
+
+        var storages = new Dictionary<string, Storage>(StringComparer.Ordinal);
+        byte[] pkl = ZipMembers.ReadAll(pkls[0], budget);
+        object? StorageFor(object? pid) => LoadStorage(pid, zip, prefix, bigEndian, budget, storages);
+        var reader = new PickleReader((g, args) => Call(g, args, budget), StorageFor, limits: budget.Limits,
+            sourceName: $"{sourceName}: member '{pkls[0].FullName}'").WithBudget(budget);
+        return reader.Load(pkl);
     }
 
     /// <summary>Loads a file that holds one tensor (<c>torch.save(t, path)</c>).</summary>
-    public static NpyArray LoadArray(string path)
+    /// <exception cref="SbiDataException">as <see cref="Load(string, ReadLimits)"/>, or the file holds something else.</exception>
+    public static NpyArray LoadArray(string path, ReadLimits? limits = null)
     {
-        var o = Load(path);
-        return o as NpyArray ?? throw new InvalidDataException($"{path}: expected one tensor, found {PickleValues.Describe(o)}");
+        var o = Load(path, limits);
+        return o as NpyArray ?? throw new SbiDataException(path, $"expected one tensor, found {PickleValues.Describe(o)}");
     }
 
     /// <summary>Loads a file that holds a tuple or list of tensors (<c>torch.save((theta, x), path)</c>).</summary>
-    public static NpyArray[] LoadArrays(string path)
+    /// <exception cref="SbiDataException">as <see cref="Load(string, ReadLimits)"/>, or the file holds something else.</exception>
+    public static NpyArray[] LoadArrays(string path, ReadLimits? limits = null)
     {
-        var o = Load(path);
+        var o = Load(path, limits);
         IEnumerable<object?>? items = o switch { object?[] a => a, List<object?> l => l, _ => null };
         if (items != null && items.All(i => i is NpyArray)) return items.Cast<NpyArray>().ToArray();
-        throw new InvalidDataException($"{path}: expected a tuple or list of tensors, found {PickleValues.Describe(o)}");
+        throw new SbiDataException(path, $"expected a tuple or list of tensors, found {PickleValues.Describe(o)}");
     }
 
     /// <summary>Loads a file that holds a dict of tensors with string keys (a state_dict, or
     /// <c>{"theta": ..., "x": ...}</c>), in the file's key order.</summary>
-    public static IReadOnlyList<KeyValuePair<string, NpyArray>> LoadArrayDict(string path)
+    /// <exception cref="SbiDataException">as <see cref="Load(string, ReadLimits)"/>, or the file holds something else.</exception>
+    public static IReadOnlyList<KeyValuePair<string, NpyArray>> LoadArrayDict(string path, ReadLimits? limits = null)
     {
-        var o = Load(path);
+        var o = Load(path, limits);
         if (o is PickleDict d && d.All(kv => kv.Key is string && kv.Value is NpyArray))
             return d.Select(kv => new KeyValuePair<string, NpyArray>((string)kv.Key, (NpyArray)kv.Value!)).ToList();
-        throw new InvalidDataException($"{path}: expected a dict of string keys to tensors, found {PickleValues.Describe(o)}");
+        throw new SbiDataException(path, $"expected a dict of string keys to tensors, found {PickleValues.Describe(o)}");
     }
 
     // ------------------------------------------------------------------ writing
@@ -235,70 +234,66 @@ public static class TorchPt
 
     // ------------------------------------------------------------------ internals
 
-    /// <summary>A torch storage type: its element size and how one element reads (as stored, then widened).</summary>
-    private sealed record StorageKind(string Name, int Size, NpyElementType Target);
+    /// <summary>How one stored element becomes an element of the numpy dtype (exactly).</summary>
+    private enum Widening { None, Half, BFloat16, Int16, Int8, UInt8 }
+
+    /// <summary>A torch storage type: its element size, the numpy dtype it reads as, and how it widens.</summary>
+    private sealed record StorageKind(string Name, int Size, NpyElementType Target, Widening Widen)
+    {
+        public int TargetSize => NpyArray.ItemSizeOf(Target);
+    }
 
     private static readonly Dictionary<string, StorageKind> StorageKinds = new[]
     {
-        new StorageKind("FloatStorage", 4, NpyElementType.Float32),
-        new StorageKind("DoubleStorage", 8, NpyElementType.Float64),
-        new StorageKind("HalfStorage", 2, NpyElementType.Float32),
-        new StorageKind("BFloat16Storage", 2, NpyElementType.Float32),
-        new StorageKind("LongStorage", 8, NpyElementType.Int64),
-        new StorageKind("IntStorage", 4, NpyElementType.Int32),
-        new StorageKind("ShortStorage", 2, NpyElementType.Int32),
-        new StorageKind("CharStorage", 1, NpyElementType.Int32),
-        new StorageKind("ByteStorage", 1, NpyElementType.Int32),
-        new StorageKind("BoolStorage", 1, NpyElementType.Bool),
+        new StorageKind("FloatStorage", 4, NpyElementType.Float32, Widening.None),
+        new StorageKind("DoubleStorage", 8, NpyElementType.Float64, Widening.None),
+        new StorageKind("HalfStorage", 2, NpyElementType.Float32, Widening.Half),
+        new StorageKind("BFloat16Storage", 2, NpyElementType.Float32, Widening.BFloat16),
+        new StorageKind("LongStorage", 8, NpyElementType.Int64, Widening.None),
+        new StorageKind("IntStorage", 4, NpyElementType.Int32, Widening.None),
+        new StorageKind("ShortStorage", 2, NpyElementType.Int32, Widening.Int16),
+        new StorageKind("CharStorage", 1, NpyElementType.Int32, Widening.Int8),
+        new StorageKind("ByteStorage", 1, NpyElementType.Int32, Widening.UInt8),
+        new StorageKind("BoolStorage", 1, NpyElementType.Bool, Widening.None),
     }.ToDictionary(k => k.Name);
 
     /// <summary>A storage's raw elements (little-endian) and its kind.</summary>
-    private sealed record Storage(StorageKind Kind, byte[] Bytes, long Count);
+    private sealed record Storage(StorageKind Kind, byte[] Bytes, long Count, string Member);
 
-    private static byte[] ReadEntry(ZipArchiveEntry e, string sourceName)
+    private static Storage LoadStorage(object? pid, ZipArchive zip, string prefix, bool bigEndian, ReadBudget budget, Dictionary<string, Storage> cache)
     {
-        if (e.Length > Array.MaxLength)
-            throw new InvalidDataException($"{sourceName}: member '{e.FullName}' has {e.Length} bytes, over one .NET array's limit");
-        var buf = new byte[e.Length];
-        try
-        {
-            using var s = e.Open();
-            int got = Npy.ReadFully(s, buf);
-            if (got != buf.Length) throw new InvalidDataException($"member '{e.FullName}' should have {buf.Length} bytes, read {got}");
-        }
-        catch (InvalidDataException ex)
-        {
-            throw new InvalidDataException($"{sourceName}: member '{e.FullName}' cannot be read (truncated or corrupt): {ex.Message}", ex);
-        }
-        return buf;
-    }
-
-    private static Storage LoadStorage(object? pid, ZipArchive zip, string prefix, string sourceName, Dictionary<string, Storage> cache)
-    {
+        string source = budget.Source;
         if (pid is not object?[] { Length: 5 } p || p[0] is not "storage")
-            throw new InvalidDataException($"unsupported persistent id {TorchPtKind(pid)}; expected ('storage', type, key, location, numel)");
+            throw new SbiDataException(source, $"unsupported persistent id {TorchPtKind(pid)}; expected ('storage', type, key, location, numel)");
         if (p[1] is not PyGlobal { Module: "torch" } stg || !StorageKinds.TryGetValue(stg.Name, out var kind))
-            throw new InvalidDataException($"persistent id has storage type {PickleReader.Describe(p[1])}; expected one of torch.{string.Join(", torch.", StorageKinds.Keys)}");
-        if (p[2] is not string key) throw new InvalidDataException("persistent id storage key is not a string");
-        if (p[4] is not long numel || numel < 0) throw new InvalidDataException("persistent id storage size is not a non-negative int");
+            throw new SbiDataException(source, $"persistent id has storage type {PickleReader.Describe(p[1])}; expected one of torch.{string.Join(", torch.", StorageKinds.Keys)}");
+        if (p[2] is not string key) throw new SbiDataException(source, "persistent id storage key is not a string");
+        if (p[4] is not long numel || numel < 0) throw new SbiDataException(source, "persistent id storage size is not a non-negative int");
         if (cache.TryGetValue(key, out var cached))
         {
-            if (cached.Kind != kind) throw new InvalidDataException($"storage '{key}' is used with two types ({cached.Kind.Name}, {kind.Name}), which is not supported");
+            if (cached.Kind != kind) throw new SbiDataException(source, $"storage '{ZipMembers.Printable(key)}' is used with two types ({cached.Kind.Name}, {kind.Name}), which is not supported");
+            if (cached.Count != numel) throw new SbiDataException(source, $"storage '{ZipMembers.Printable(key)}' is declared with {cached.Count} and with {numel} elements");
             return cached;
         }
-        var entry = zip.GetEntry(prefix + "data/" + key)
-            ?? throw new InvalidDataException($"{sourceName}: storage member '{prefix}data/{key}' is missing (truncated or corrupt file)");
-        if (entry.Length < numel * kind.Size)
-            throw new InvalidDataException($"{sourceName}: storage member '{entry.FullName}' has {entry.Length} bytes; {numel} elements of {kind.Name} need {numel * kind.Size}");
-        var storage = new Storage(kind, ReadEntry(entry, sourceName), numel);
+        string name = prefix + "data/" + key;
+        var entry = zip.GetEntry(name)
+            ?? throw new SbiDataException(source, $"storage member '{ZipMembers.Printable(name)}' is missing (truncated or corrupt file)");
+        long need = numel > long.MaxValue / kind.Size ? long.MaxValue : numel * kind.Size;
+        if (entry.Length < need)
+            throw new SbiDataException(source, $"storage member '{entry.FullName}' has {entry.Length} bytes; {numel} elements of {kind.Name} need {(need == long.MaxValue ? "more than 2^63" : need.ToString(System.Globalization.CultureInfo.InvariantCulture))}");
+        var bytes = ZipMembers.ReadAll(entry, budget);
+        if (bigEndian && kind.Size > 1)
+            for (long i = 0; i + kind.Size <= need; i += kind.Size) bytes.AsSpan((int)i, kind.Size).Reverse();
+        var storage = new Storage(kind, bytes, numel, entry.FullName);
         cache[key] = storage;
         return storage;
     }
 
-    private static string TorchPtKind(object? o) => o is object?[] a ? "(" + string.Join(", ", a.Select(x => x is string s ? "'" + s + "'" : PickleReader.Describe(x))) + ")" : PickleReader.Describe(o);
+    private static string TorchPtKind(object? o) => o is object?[] a ? "(" + string.Join(", ", a.Take(8).Select(x => x is string s ? "'" + ZipMembers.Printable(s) + "'" : PickleReader.Describe(x))) + ")" : PickleReader.Describe(o);
 
-    private static object? Call(PyGlobal g, object?[] args, string sourceName)
+    private static object? Call(PyGlobal g, object?[] args, ReadBudget budget)
     {
+        string source = budget.Source;
         switch (g.Module, g.Name)
         {
             case ("collections", "OrderedDict"):
@@ -309,88 +304,138 @@ public static class TorchPt
                     if (args.Length == 1 && args[0] is List<object?> pairs)
                         foreach (var pair in pairs)
                             if (pair is object?[] { Length: 2 } kv && kv[0] != null) d.Set(kv[0]!, kv[1]);
-                            else throw new InvalidDataException("OrderedDict argument is not a list of pairs");
-                    else if (args.Length != 0) throw new InvalidDataException($"{g} called with {args.Length} arguments");
+                            else throw new SbiDataException(source, "OrderedDict argument is not a list of pairs");
+                    else if (args.Length != 0) throw new SbiDataException(source, $"{g} called with {args.Length} arguments");
                     return d;
                 }
             case ("torch._utils", "_rebuild_tensor_v2"):
             case ("torch._utils", "_rebuild_tensor"):
-                return RebuildTensor(args);
+                return RebuildTensor(args, budget);
             case ("torch._utils", "_rebuild_parameter"):
             case ("torch._utils", "_rebuild_parameter_with_state"):
-                return args.Length >= 1 && args[0] is NpyArray data ? data : throw new InvalidDataException("_rebuild_parameter without a tensor");
+                return args.Length >= 1 && args[0] is NpyArray data ? data : throw new SbiDataException(source, "_rebuild_parameter without a tensor");
             case ("torch._tensor", "_rebuild_from_type_v2"):
                 {
-                    // (func, type, args, state): used for tensors whose Python object carries attributes
-                    if (args.Length != 4 || args[0] is not PyGlobal f || args[2] is not object?[] fargs)
-                        throw new InvalidDataException("malformed _rebuild_from_type_v2 call");
+                    // (func, type, args, state): used for tensors whose Python object carries attributes. torch nests
+                    // it one level only; refusing a nested one keeps a file from driving this recursion deep.
+                    if (args.Length != 4 || args[0] is not PyGlobal f || args[2] is not object?[] fargs || f is { Module: "torch._tensor", Name: "_rebuild_from_type_v2" })
+                        throw new SbiDataException(source, "malformed _rebuild_from_type_v2 call");
                     if (args[1] is PyGlobal tp && !(tp.Module is "torch" && tp.Name is "Tensor") && !(tp.Module == "torch.nn.parameter" && tp.Name == "Parameter"))
-                        throw new InvalidDataException($"tensor subclass {tp} is not supported");
-                    return Call(f, fargs, sourceName);
+                        throw new SbiDataException(source, $"tensor subclass {tp} is not supported");
+                    return Call(f, fargs, budget);
                 }
         }
-        throw new InvalidDataException($"unsupported Python object {g} (only tensors, tuples, lists, dicts, strings and numbers are read; save plain tensors, e.g. torch.save((theta, x), path))");
+        throw new SbiDataException(source, $"unsupported Python object {g} (only tensors, tuples, lists, dicts, strings and numbers are read; save plain tensors, e.g. torch.save((theta, x), path))");
     }
 
     /// <summary>
     /// torch's _rebuild_tensor_v2(storage, offset, size, stride, ...): the strided view of the storage gathered into a
-    /// C-ordered array (widened to a numpy dtype where torch's has none). The view must lie inside the storage.
+    /// C-ordered array (widened to a numpy dtype where torch's has none). The view must lie inside the storage (all
+    /// extent arithmetic checked for overflow), and the array it materialises is charged to the load's byte budget
+    /// before it is allocated, so stride-0 or overlapping views cannot blow up a small file.
     /// </summary>
-    private static NpyArray RebuildTensor(object?[] args)
+    private static NpyArray RebuildTensor(object?[] args, ReadBudget budget)
     {
+        string source = budget.Source;
         if (args.Length < 4 || args[0] is not Storage storage || args[1] is not long offset
             || args[2] is not object?[] size || args[3] is not object?[] stride
             || size.Any(s => s is not long) || stride.Any(s => s is not long) || size.Length != stride.Length)
-            throw new InvalidDataException("malformed _rebuild_tensor_v2 arguments; expected (storage, offset, size, stride, ...)");
+            throw new SbiDataException(source, "malformed _rebuild_tensor_v2 arguments; expected (storage, offset, size, stride, ...)");
+        if (size.Length > budget.Limits.MaxDimensions)
+            throw new ReadLimitException(source, "a tensor's number of dimensions", nameof(ReadLimits.MaxDimensions), size.Length, budget.Limits.MaxDimensions);
         long[] sz = size.Select(s => (long)s!).ToArray();
         long[] st = stride.Select(s => (long)s!).ToArray();
-        // bounds check so a corrupt file cannot make the gather read outside the storage
-        long maxOffset = offset;
-        for (int i = 0; i < sz.Length; i++)
+        string View() => $"tensor of size ({string.Join(", ", sz)}), stride ({string.Join(", ", st)}), offset {offset} on storage '{storage.Member}'";
+        if (offset < 0 || sz.Any(d => d < 0) || st.Any(d => d < 0))
+            throw new SbiDataException(source, $"{View()} has a negative size, stride or offset");
+        long count;
+        try
         {
-            if (sz[i] < 0 || st[i] < 0) throw new InvalidDataException($"tensor has a negative size or stride ({string.Join(", ", sz)}) / ({string.Join(", ", st)})");
-            if (sz[i] == 0) { maxOffset = -1; break; }
-            maxOffset += (sz[i] - 1) * st[i];
-        }
-        if (offset < 0 || maxOffset >= storage.Count)
-            throw new InvalidDataException($"tensor of size ({string.Join(", ", sz)}), stride ({string.Join(", ", st)}), offset {offset} reaches past its storage of {storage.Count} elements");
-        long count = Npy.CountOf(sz);
-        var kind = storage.Kind;
-        int outSize = kind.Target switch { NpyElementType.Float64 or NpyElementType.Int64 => 8, NpyElementType.Bool => 1, _ => 4 };
-        var data = new byte[checked(count * outSize)];
-        var index = new long[sz.Length];
-        for (long n = 0; n < count; n++)
-        {
-            long src = offset;
-            for (int i = 0; i < sz.Length; i++) src += index[i] * st[i];
-            WriteElement(kind, storage.Bytes.AsSpan((int)(src * kind.Size), kind.Size), data.AsSpan((int)(n * outSize), outSize));
-            for (int i = sz.Length - 1; i >= 0; i--)
+            count = Npy.CountOf(sz);
+            if (count > 0)
             {
-                if (++index[i] < sz[i]) break;
-                index[i] = 0;
+                // the last element the view reaches must lie inside the storage
+                long last = offset;
+                for (int i = 0; i < sz.Length; i++) last = checked(last + checked((sz[i] - 1) * st[i]));
+                if (last >= storage.Count) throw new SbiDataException(source, $"{View()} reaches element {last}, past the end of its storage of {storage.Count} elements");
             }
+            else if (offset > storage.Count) throw new SbiDataException(source, $"{View()} starts past the end of its storage of {storage.Count} elements");
         }
+        catch (OverflowException)
+        {
+            throw new SbiDataException(source, $"{View()} reaches past 2^63 elements, far past its storage of {storage.Count} elements");
+        }
+        var kind = storage.Kind;
+        int outSize = kind.TargetSize;
+        // torch.save's usual case: a whole, contiguous storage of a numpy dtype is the array's data as it is
+        if (kind.Widen == Widening.None && offset == 0 && count == storage.Count && count * kind.Size == storage.Bytes.LongLength && IsContiguous(sz, st))
+            return NpyArray.FromBytes(kind.Target, sz, storage.Bytes);
+        long outBytes = count > long.MaxValue / outSize ? long.MaxValue : count * outSize;
+        budget.Charge(outBytes, $"the {View()} ({count} elements)");
+        var data = new byte[outBytes];
+        Gather(storage, offset, sz, st, data);
         return NpyArray.FromBytes(kind.Target, sz, data);
     }
 
-    /// <summary>One element, converted exactly to the target dtype (half and bfloat16 to float32, small ints to int32).</summary>
-    private static void WriteElement(StorageKind kind, ReadOnlySpan<byte> src, Span<byte> dst)
+    private static bool IsContiguous(long[] sz, long[] st)
     {
-        switch (kind.Name)
+        long expect = 1;
+        for (int i = sz.Length - 1; i >= 0; i--)
         {
-            case "HalfStorage":
+            if (sz[i] != 1 && st[i] != expect) return false;
+            expect *= sz[i];
+        }
+        return true;
+    }
+
+    /// <summary>Copies the strided view into <paramref name="data"/> in C order, one innermost row at a time (a block
+    /// copy where the row is contiguous and needs no widening), the source offset kept in step with the index.</summary>
+    private static void Gather(Storage storage, long offset, long[] sz, long[] st, byte[] data)
+    {
+        var kind = storage.Kind;
+        int size = kind.Size, outSize = kind.TargetSize, nd = sz.Length;
+        long count = data.LongLength / outSize;
+        if (count == 0) return;
+        long inner = nd == 0 ? 1 : sz[nd - 1], innerStride = nd == 0 ? 1 : st[nd - 1];
+        var src = storage.Bytes;
+        var index = new long[Math.Max(0, nd - 1)];
+        long at = offset, dst = 0;
+        for (long row = 0, rows = count / inner; row < rows; row++)
+        {
+            if (innerStride == 1 && kind.Widen == Widening.None)
+                src.AsSpan((int)(at * size), (int)(inner * size)).CopyTo(data.AsSpan((int)(dst * outSize)));
+            else
+                for (long j = 0; j < inner; j++)
+                    WriteElement(kind.Widen, src.AsSpan((int)((at + j * innerStride) * size), size), data.AsSpan((int)((dst + j) * outSize), outSize));
+            dst += inner;
+            for (int i = nd - 2; i >= 0; i--)
+            {
+                at += st[i];
+                if (++index[i] < sz[i]) break;
+                at -= st[i] * index[i];
+                index[i] = 0;
+            }
+        }
+    }
+
+    /// <summary>One element, converted exactly to the target dtype (half and bfloat16 to float32, small ints to int32).</summary>
+    private static void WriteElement(Widening widen, ReadOnlySpan<byte> src, Span<byte> dst)
+    {
+        switch (widen)
+        {
+            case Widening.Half:
                 BinaryPrimitives.WriteSingleLittleEndian(dst, (float)BinaryPrimitives.ReadHalfLittleEndian(src));
                 break;
-            case "BFloat16Storage":
+            case Widening.BFloat16:
                 BinaryPrimitives.WriteInt32LittleEndian(dst, BinaryPrimitives.ReadUInt16LittleEndian(src) << 16);
                 break;
-            case "ShortStorage":
+            case Widening.Int16:
                 BinaryPrimitives.WriteInt32LittleEndian(dst, BinaryPrimitives.ReadInt16LittleEndian(src));
                 break;
-            case "CharStorage":
+            case Widening.Int8:
                 BinaryPrimitives.WriteInt32LittleEndian(dst, (sbyte)src[0]);
                 break;
-            case "ByteStorage":
+            case Widening.UInt8:
                 BinaryPrimitives.WriteInt32LittleEndian(dst, src[0]);
                 break;
             default:

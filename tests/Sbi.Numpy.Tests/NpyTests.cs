@@ -120,17 +120,25 @@ public class NpyTests
         Assert.That(ex!.Message, Does.Contain("<f4"));
     }
 
+    [Test]
+    public void BigEndianFloat32IsByteSwappedOnReading()
+    {
+        // written by numpy as np.array([1.0, 2.0], dtype=">f4") (the file name predates big-endian support)
+        var a = Npy.Read(TestData.Npy("bad_bigendian.npy"));
+        Assert.That(a.DType, Is.EqualTo("<f4"));
+        Assert.That(a.AsFloat32(), Is.EqualTo(new[] { 1f, 2f }));
+    }
+
     // ------------------------------------------------------------------ bad input
 
     [TestCase("bad_object.npy", "object arrays")]
-    [TestCase("bad_bigendian.npy", "big-endian")]
     [TestCase("bad_uint8.npy", "unsupported dtype '|u1'")]
     [TestCase("bad_float16.npy", "unsupported dtype '<f2'")]
     [TestCase("bad_structured.npy", "structured")]
     public void RefusesUnsupportedArraysNamingTheFile(string file, string expected)
     {
         var path = TestData.Npy(file);
-        var ex = Assert.Throws<InvalidDataException>(() => Npy.Read(path));
+        var ex = Assert.Throws<SbiDataException>(() => Npy.Read(path));
         Assert.That(ex!.Message, Does.Contain(expected));
         Assert.That(ex.Message, Does.Contain(path));
     }
@@ -148,10 +156,10 @@ public class NpyTests
         using var tmp = TestData.Temp();
         var p = tmp.File("not.npy");
         File.WriteAllText(p, "hello world, not numpy");
-        var ex = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
+        var ex = Assert.Throws<SbiDataException>(() => Npy.Read(p));
         Assert.That(ex!.Message, Does.Contain("magic").And.Contain(p));
         File.WriteAllBytes(p, Array.Empty<byte>());
-        ex = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
+        ex = Assert.Throws<SbiDataException>(() => Npy.Read(p));
         Assert.That(ex!.Message, Does.Contain("empty file"));
     }
 
@@ -162,7 +170,7 @@ public class NpyTests
         var bytes = File.ReadAllBytes(TestData.Npy("f4_2x3.npy"));
         var p = tmp.File("trunc.npy");
         File.WriteAllBytes(p, bytes[..^5]);
-        var ex = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
+        var ex = Assert.Throws<SbiDataException>(() => Npy.Read(p));
         Assert.That(ex!.Message, Does.Contain("truncated").And.Contain("needs 24 data bytes, found 19").And.Contain(p));
     }
 
@@ -175,7 +183,7 @@ public class NpyTests
         foreach (int len in new[] { 7, 9, 40 })
         {
             File.WriteAllBytes(p, bytes[..len]);
-            var ex = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
+            var ex = Assert.Throws<SbiDataException>(() => Npy.Read(p));
             Assert.That(ex!.Message, Does.Contain("truncated"), $"length {len}");
         }
     }
@@ -189,7 +197,7 @@ public class NpyTests
         var b = new List<byte>(Npy.Magic.ToArray()) { 1, 0, (byte)header.Length, 0 };
         b.AddRange(System.Text.Encoding.ASCII.GetBytes(header));
         File.WriteAllBytes(p, b.ToArray());
-        var ex = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
+        var ex = Assert.Throws<SbiDataException>(() => Npy.Read(p));
         Assert.That(ex!.Message, Does.Contain("malformed .npy header"));
     }
 
@@ -201,7 +209,7 @@ public class NpyTests
         bytes[6] = 9;
         var p = tmp.File("v9.npy");
         File.WriteAllBytes(p, bytes);
-        var ex = Assert.Throws<InvalidDataException>(() => Npy.Read(p));
+        var ex = Assert.Throws<SbiDataException>(() => Npy.Read(p));
         Assert.That(ex!.Message, Does.Contain("version 9.0"));
     }
 

@@ -97,7 +97,7 @@ public class NpzTests
     public void NotAZipFile()
     {
         var p = TestData.Npy("f4_2x3.npy");
-        var ex = Assert.Throws<InvalidDataException>(() => NpzFile.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => NpzFile.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("not a readable .npz"));
     }
 
@@ -109,7 +109,7 @@ public class NpzTests
         var bytes = File.ReadAllBytes(TestData.Npy(file));
         var p = tmp.File("t.npz");
         File.WriteAllBytes(p, bytes[..(bytes.Length / 2)]);
-        var ex = Assert.Throws<InvalidDataException>(() => NpzFile.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => NpzFile.Load(p));
         Assert.That(ex!.Message, Does.Contain(p));
     }
 
@@ -122,7 +122,7 @@ public class NpzTests
         for (int i = 60; i < 80; i++) bytes[i] ^= 0x5A;
         var p = tmp.File("c.npz");
         File.WriteAllBytes(p, bytes);
-        var ex = Assert.Throws<InvalidDataException>(() => NpzFile.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => NpzFile.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("theta.npy"));
     }
 
@@ -136,7 +136,7 @@ public class NpzTests
             zip.CreateEntryFromFile(TestData.Npy("f4_2x3.npy"), "good.npy");
             zip.CreateEntryFromFile(TestData.Npy("bad_object.npy"), "sd/obj.npy");
         }
-        var ex = Assert.Throws<InvalidDataException>(() => NpzFile.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => NpzFile.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("member 'sd/obj.npy'").And.Contain("object arrays"));
     }
 

@@ -115,11 +115,11 @@ public class TorchPtTests
     [Test]
     public void WrongContainerKindIsReported()
     {
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.LoadArray(TestData.Pt("sim_tuple.pt")));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.LoadArray(TestData.Pt("sim_tuple.pt")));
         Assert.That(ex!.Message, Does.Contain("expected one tensor").And.Contain("a tuple of 2"));
-        ex = Assert.Throws<InvalidDataException>(() => TorchPt.LoadArrayDict(TestData.Pt("f32_2x3.pt")));
+        ex = Assert.Throws<SbiDataException>(() => TorchPt.LoadArrayDict(TestData.Pt("f32_2x3.pt")));
         Assert.That(ex!.Message, Does.Contain("expected a dict").And.Contain("shape (2, 3)"));
-        ex = Assert.Throws<InvalidDataException>(() => TorchPt.LoadArrays(TestData.Pt("nested.pt")));
+        ex = Assert.Throws<SbiDataException>(() => TorchPt.LoadArrays(TestData.Pt("nested.pt")));
         Assert.That(ex!.Message, Does.Contain("'theta', 'x', 'meta'"));
     }
 
@@ -135,7 +135,7 @@ public class TorchPtTests
     public void LegacyFormatIsRefusedWithAdvice()
     {
         var p = TestData.Pt("legacy_format.pt");
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("legacy"));
     }
 
@@ -143,7 +143,7 @@ public class TorchPtTests
     public void UnsupportedPythonObjectIsRefused()
     {
         var p = TestData.Pt("unsupported_object.pt");
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("collections.Counter"));
     }
 
@@ -153,10 +153,10 @@ public class TorchPtTests
         using var tmp = TestData.Temp();
         var p = tmp.File("x.pt");
         File.WriteAllText(p, "definitely not torch");
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("not a PyTorch zip file"));
         File.WriteAllBytes(p, Array.Empty<byte>());
-        ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain("empty file"));
     }
 
@@ -169,7 +169,7 @@ public class TorchPtTests
         foreach (int len in new[] { 10, bytes.Length / 2, bytes.Length - 30 })
         {
             File.WriteAllBytes(p, bytes[..len]);
-            var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p), $"length {len}");
+            var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p), $"length {len}");
             Assert.That(ex!.Message, Does.Contain(p));
         }
     }
@@ -181,10 +181,10 @@ public class TorchPtTests
         var p = tmp.File("z.pt");
         using (var zip = ZipFile.Open(p, ZipArchiveMode.Create))
             zip.CreateEntryFromFile(TestData.Npy("f4_2x3.npy"), "a.npy");
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain("data.pkl"));
         // an .npz is a zip too: the message should say what is missing
-        ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(TestData.Npy("mixed.npz")));
+        ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(TestData.Npy("mixed.npz")));
         Assert.That(ex!.Message, Does.Contain("data.pkl"));
     }
 
@@ -194,7 +194,7 @@ public class TorchPtTests
         using var tmp = TestData.Temp();
         var p = tmp.File("s.pt");
         Rewrite(TestData.Pt("sim_tuple.pt"), p, (name, data) => name.EndsWith("/data/1") ? data[..16] : data);
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("data/1").And.Contain("need 120"));
     }
 
@@ -204,7 +204,7 @@ public class TorchPtTests
         using var tmp = TestData.Temp();
         var p = tmp.File("s.pt");
         Rewrite(TestData.Pt("sim_tuple.pt"), p, (name, data) => name.EndsWith("/data/0") ? null : data);
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain("data/0").And.Contain("missing"));
     }
 
@@ -214,10 +214,10 @@ public class TorchPtTests
         using var tmp = TestData.Temp();
         var p = tmp.File("c.pt");
         Rewrite(TestData.Pt("sim_tuple.pt"), p, (name, data) => name.EndsWith("data.pkl") ? data[..(data.Length / 2)] : data);
-        var ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("pickle"));
         Rewrite(TestData.Pt("sim_tuple.pt"), p, (name, data) => name.EndsWith("data.pkl") ? data.Select((b, i) => i == 2 ? (byte)0xff : b).ToArray() : data);
-        ex = Assert.Throws<InvalidDataException>(() => TorchPt.Load(p));
+        ex = Assert.Throws<SbiDataException>(() => TorchPt.Load(p));
         Assert.That(ex!.Message, Does.Contain("opcode 0xff"));
     }
 
