@@ -50,7 +50,7 @@ internal static class Cli
     }
 
     /// <summary>The command tree; every command's action writes through <paramref name="ctx"/>.</summary>
-    internal static RootCommand Build(CliContext ctx, Option<bool> verbose)
+    internal static Command Build(CliContext ctx, Option<bool> verbose)
     {
         var bench = new Command("bench", "benchmarks: training, sampling (ONNX Runtime vs TorchSharp), CUDA")
         {
@@ -58,8 +58,11 @@ internal static class Cli
             BenchSampleCommand.Create(ctx),
             BenchGpuCommand.Create(ctx),
         };
-        return new RootCommand("sbi-net: neural posterior estimation (NPE-B, as in Python sbi) for .NET")
+        // A plain Command, not a RootCommand: that one takes its name from the executable (the test host, in tests).
+        return new Command("sbi-net", "sbi-net: neural posterior estimation (NPE-B, as in Python sbi) for .NET")
         {
+            new HelpOption(),
+            new VersionOption(),
             verbose,
             DemoCommand.Create(ctx),
             TrainCommand.Create(ctx),
@@ -73,7 +76,7 @@ internal static class Cli
     {
         var names = new List<string>();
         for (Command? c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault())
-            names.Insert(0, c is RootCommand ? "sbi-net" : c.Name);
+            names.Insert(0, c.Name);
         return string.Join(' ', names);
     }
 }

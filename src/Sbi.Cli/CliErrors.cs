@@ -11,8 +11,9 @@ namespace Sbi.Cli;
 /// <item><term><see cref="UsageException"/></term><description>"sbi-net: error: message" and a hint to --help; exit 2.</description></item>
 /// <item><term><see cref="OperationCanceledException"/></term><description>Ctrl-C outside training: "sbi-net: interrupted"; exit 130.</description></item>
 /// <item><term>bad data and runtime failures</term><description>"sbi-net: error: message"; exit 1:
-/// <see cref="ArgumentException"/>, <see cref="SbiDataException"/> and every other <see cref="IOException"/>
-/// (<see cref="InvalidDataException"/>, <see cref="FileNotFoundException"/>, <see cref="DirectoryNotFoundException"/>…),
+/// <see cref="ArgumentException"/>, <see cref="InvalidDataException"/> (the loaders'; not an IOException),
+/// <see cref="SbiDataException"/> and every other <see cref="IOException"/> (<see cref="FileNotFoundException"/>,
+/// <see cref="DirectoryNotFoundException"/>…),
 /// <see cref="UnauthorizedAccessException"/>, <see cref="FormatException"/>, <see cref="JsonException"/>,
 /// <see cref="TimeoutException"/>, <see cref="InvalidOperationException"/>, <see cref="NotSupportedException"/>,
 /// <see cref="OverflowException"/>, <see cref="OnnxRuntimeException"/>, <see cref="ExternalException"/> (libtorch's
@@ -46,7 +47,7 @@ internal static class CliErrors
         OutOfMemoryException => (ExitCodes.Failure, Prefix + $"out of memory ({e.Message}); ask for fewer samples or simulations (-n, --sims, --samples) or a smaller batch"),
         // TorchSharp's libtorch errors carry the C++ backtrace after the first line.
         ExternalException => (ExitCodes.Failure, Prefix + FirstLine(e.Message)),
-        ArgumentException or IOException or UnauthorizedAccessException or FormatException or JsonException or TimeoutException
+        ArgumentException or IOException or InvalidDataException or UnauthorizedAccessException or FormatException or JsonException or TimeoutException
             or InvalidOperationException or NotSupportedException or OverflowException or OnnxRuntimeException
             => (ExitCodes.Failure, Prefix + e.Message),
         _ => (ExitCodes.Failure, $"sbi-net: internal error: {e.GetType().FullName}: {e.Message}"),

@@ -56,7 +56,8 @@ internal static class CliOptions
         {
             Description = "give up rejection sampling after SECONDS (it can loop for very long when the posterior's mass lies outside the prior); default: no limit",
             HelpName = "SECONDS",
-            CustomParser = r => ParseDouble(r, "--max-sampling-time", 0, TimeSpan.MaxValue.TotalSeconds) is { } s ? TimeSpan.FromSeconds(s) : null,
+            // Beyond 10⁹ s (32 years) is "no limit" in practice; the cap keeps TimeSpan from overflowing.
+            CustomParser = r => ParseDouble(r, "--max-sampling-time", 0, double.PositiveInfinity) is { } s ? TimeSpan.FromSeconds(Math.Min(s, 1e9)) : null,
         };
 
     /// <summary>--threads: torch intra-op threads, 1 to the number of cores (more only oversubscribes them).</summary>
