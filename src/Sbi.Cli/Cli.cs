@@ -16,6 +16,8 @@ internal static class Cli
     {
         // Pickled simulations (.pkl) are read through an embedded Python (the opt-in Sbi.Numpy.Python package).
         Sbi.Data.SimulationData.PickleLoader ??= Sbi.Numpy.Python.PythonPickle.Load;
+        // The hand-written parser before System.CommandLine took "sbi-net help"; "help CMD" now shows CMD's help.
+        if (args.Length > 0 && args[0] == "help") args = [.. args[1..], "--help"];
         var ctx = new CliContext(output, error);
         var verbose = new Option<bool>("--verbose") { Description = "add stack traces to error messages", Recursive = true };
         var root = Build(ctx, verbose);

@@ -30,6 +30,23 @@ public class HelpTests
     }
 
     [Test]
+    public void HelpAsACommandStillWorks()
+    {
+        var r = CliRun.Of("help", "train");
+        Assert.That(r.Code, Is.EqualTo(0), r.ToString());
+        Assert.That(r.Out, Does.Contain("sbi-net train [options]"));
+    }
+
+    [Test]
+    public void NameEqualsValueIsAccepted()
+    {
+        // The old parser took --name=value; a value that is out of range proves the value reached the option.
+        var r = CliRun.Of("demo", "--threads=0");
+        Assert.That(r.Code, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Err, Does.StartWith("sbi-net: error: --threads must be between 1 and"));
+    }
+
+    [Test]
     public void EveryCommandAndOptionIsDescribed()
     {
         var root = Cli.Build(new CliContext(TextWriter.Null, TextWriter.Null), new Option<bool>("--verbose") { Description = "v" });
