@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -16,38 +17,51 @@ namespace Sbi.Cli.Commands;
 /// </summary>
 internal static class BenchGpuCommand
 {
-    public static int Run(CliArgs a)
+    public static Command Create(CliContext ctx)
     {
-        string deviceName = a.String("device", "cuda")!;
-        int sims = a.Int("sims", 100_000), epochs = a.Int("epochs", 3), threads = a.Int("threads", 1);
-        long draws = a.Int("samples", 1_000_000);
-        var batches = (a.String("batches", "200,2000,20000")!).Split(',').Select(int.Parse).ToArray();
-        bool skipSmoke = a.Flag("skip-smoke");
-        a.EnsureAllUsed();
+        var deviceOption = new Option<string>("--device") { Description = "cuda, cuda:N or cpu", HelpName = "DEVICE", DefaultValueFactory = _ => "cuda" };
+        var sims = CliOptions.Int("--sims", "simulations kept on the device", 100_000, 20);
+        var epochs = CliOptions.Int("--epochs", "epochs per batch size", 3, 1);
+        var batches = CliOptions.IntList("--batches", "training batch sizes", "200,2000,20000", 1);
+        var samples = CliOptions.Long("--samples", "posterior draws timed", 1_000_000, 1, Array.MaxLength / 5, "5 parameters each must fit one array");
+        var threads = CliOptions.Threads();
+        var skipSmoke = new Option<bool>("--skip-smoke") { Description = "skip the CPU-vs-device checks of every op" };
+        var cmd = new Command("gpu", "CUDA smoke test (every op, CPU vs GPU) and epoch/sampling timings on the device")
+        {
+            deviceOption, sims, epochs, batches, samples, threads, skipSmoke,
+        };
+        cmd.SetAction(p => Run(ctx, p.GetValue(deviceOption)!, p.GetValue(sims), p.GetValue(epochs), p.GetValue(threads), p.GetValue(samples),
+            p.GetValue(batches)!, p.GetValue(skipSmoke)));
+        return cmd;
+    }
+
+    private static int Run(CliContext ctx, string deviceName, int sims, int epochs, int threads, long draws, int[] batches, bool skipSmoke)
+    {
+        var o = ctx.Out;
         set_num_threads(threads);
         var device = Devices.Resolve(deviceName, "--device");
-        Console.WriteLine($"sbi-net bench gpu: device {device}, {sims} simulations, epochs per batch size {epochs}, threads {threads}");
+        o.WriteLine($"sbi-net bench gpu: device {device}, {sims} simulations, epochs per batch size {epochs}, threads {threads}");
         var clock = Stopwatch.StartNew();
-        int failures = skipSmoke ? 0 : Smoke(device);
-        Console.WriteLine($"smoke checks took {clock.Elapsed.TotalSeconds:F1} s");
-        Timings(device, sims, epochs, batches, draws);
-        Console.WriteLine(failures == 0 ? "smoke: all checks passed" : $"smoke: {failures} check(s) FAILED");
-        return failures == 0 ? 0 : 1;
+        int failures = skipSmoke ? 0 : Smoke(o, device);
+        o.WriteLine($"smoke checks took {clock.Elapsed.TotalSeconds:F1} s");
+        Timings(o, device, sims, epochs, batches, draws);
+        o.WriteLine(failures == 0 ? "smoke: all checks passed" : $"smoke: {failures} check(s) FAILED");
+        return failures == 0 ? ExitCodes.Success : ExitCodes.Failure;
     }
 
     /// <summary>Every estimator: log_prob, sampling, one NPE-B loss with proposals and one training step, CPU vs device.</summary>
-    private static int Smoke(Device device)
+    private static int Smoke(TextWriter o, Device device)
     {
         int failures = 0;
         void Check(string what, double err, double tol)
         {
             bool ok = err <= tol;
             if (!ok) failures++;
-            Console.WriteLine($"  {what,-46} max |cpu − {device.type.ToString().ToLowerInvariant()}| = {err:E2} (tol {tol:E0}) {(ok ? "ok" : "FAIL")}");
+            o.WriteLine($"  {what,-46} max |cpu − {device.type.ToString().ToLowerInvariant()}| = {err:E2} (tol {tol:E0}) {(ok ? "ok" : "FAIL")}");
         }
         foreach (var model in EstimatorFamilies.Names)
         {
-            Console.WriteLine($"[{model}]");
+            o.WriteLine($"[{model}]");
             using var scope = NewDisposeScope();
             manual_seed(0);
             using var prior = new BoxUniform(full(5, -2f), full(5, 2f));
@@ -108,14 +122,14 @@ internal static class BenchGpuCommand
     }
 
     /// <summary>Seconds per epoch at each batch size (simulations kept on the device) and 1M-draw sampling time.</summary>
-    private static void Timings(Device device, int sims, int epochs, int[] batches, long draws)
+    private static void Timings(TextWriter o, Device device, int sims, int epochs, int[] batches, long draws)
     {
         using var scope = NewDisposeScope();
         manual_seed(0);
         using var prior = MultivariateNormal.Standard(5, device);
         var theta = prior.Sample(sims);
         var x = theta + 0.1 * randn_like(theta);
-        Console.WriteLine($"{"batch",7} {"epochs",7} {"median s/epoch",15} {"min s/epoch",12}");
+        o.WriteLine($"{"batch",7} {"epochs",7} {"median s/epoch",15} {"min s/epoch",12}");
         NpeB? last = null;
         foreach (int b in batches)
         {
@@ -123,7 +137,7 @@ internal static class BenchGpuCommand
             var npe = new NpeB(prior, "maf", device: device.ToString(), showProgressBars: false, log: SbiLog.Silent);
             npe.AppendSimulations(theta, x, dataDevice: device.ToString()).Train(trainingBatchSize: b, maxNumEpochs: epochs - 1, stopAfterEpochs: 1000);
             var d = npe.Summary.EpochDurationsSec.OrderBy(v => v).ToList();
-            Console.WriteLine($"{b,7} {d.Count,7} {d[d.Count / 2],15:F4} {d[0],12:F4}   (setup+train {setup.Elapsed.TotalSeconds:F1} s)");
+            o.WriteLine($"{b,7} {d.Count,7} {d[d.Count / 2],15:F4} {d[0],12:F4}   (setup+train {setup.Elapsed.TotalSeconds:F1} s)");
             last = npe;
         }
         var post = last!.BuildPosterior().SetDefaultX(x.narrow(0, 0, 1));
@@ -133,6 +147,6 @@ internal static class BenchGpuCommand
         // Large batches pay on a GPU; on the CPU 10,000-row batches stay in cache and are faster.
         var s = post.Sample(draws, maxSamplingBatchSize: device.type == DeviceType.CUDA ? 1_000_000 : 10_000);
         if (device.type == DeviceType.CUDA) cuda.synchronize();
-        Console.WriteLine($"{draws:N0} posterior samples: {clock.Elapsed.TotalSeconds:F3} s ({draws / clock.Elapsed.TotalSeconds:N0}/s), shape ({string.Join(", ", s.shape)})");
+        o.WriteLine($"{draws:N0} posterior samples: {clock.Elapsed.TotalSeconds:F3} s ({draws / clock.Elapsed.TotalSeconds:N0}/s), shape ({string.Join(", ", s.shape)})");
     }
 }

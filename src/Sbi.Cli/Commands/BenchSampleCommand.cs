@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Sbi.Distributions;
 using Sbi.Inference;
@@ -20,13 +21,29 @@ internal static class BenchSampleCommand
     // Python sbi 0.27 on this machine (issue figures): 100,000 MAF samples in 2.94 s, 10,000 log-probs in 0.39 s.
     private const double SbiSamplesPerSecond = 100_000 / 2.94, SbiLogProbsPerSecond = 10_000 / 0.39;
 
-    public static int Run(CliArgs a)
+    public static Command Create(CliContext ctx)
     {
-        string estimator = a.String("estimator", "maf")!;
-        string? modelPath = a.String("model");
-        int sims = a.Int("sims", 10_000), seed = a.Int("seed", 0), n = a.Int("n", 100_000), maxEpochs = a.Int("max-epochs", int.MaxValue);
-        var threadList = (a.String("threads", "1,2")!).Split(',').Select(int.Parse).ToArray();
-        a.EnsureAllUsed();
+        var estimator = CliOptions.Estimator();
+        var model = CliOptions.Path("--model", "time this model file (D = 5, trained on the bench task) instead of training one");
+        var sims = CliOptions.Int("--sims", "simulations to train on", 10_000, 20);
+        var seed = CliOptions.Int("--seed", "random seed", 0, int.MinValue);
+        var n = CliOptions.Int("--n", "draws and log-densities timed", 100_000, 1, int.MaxValue, null, "-n");
+        var maxEpochs = CliOptions.OptionalInt("--max-epochs", "epoch cap (as in sbi, up to N + 1 epochs run); default: until early stopping", 1);
+        var threads = CliOptions.IntList("--threads", "thread counts to time", "1,2", 1, Environment.ProcessorCount, "the cores here");
+        var cmd = new Command("sample", "samples/s and log-probs/s, ONNX Runtime vs TorchSharp, 1 and 2 threads")
+        {
+            estimator, model, sims, seed, n, maxEpochs, threads,
+        };
+        cmd.SetAction(p => Run(ctx, p.GetValue(estimator)!, p.GetValue(model), p.GetValue(sims), p.GetValue(seed), p.GetValue(n),
+            p.GetValue(maxEpochs) ?? int.MaxValue, p.GetValue(threads)!));
+        return cmd;
+    }
+
+    private static int Run(CliContext ctx, string estimator, string? modelPath, int sims, int seed, int n, int maxEpochs, int[] threadList)
+    {
+        var o = ctx.Out;
+        if (modelPath is not null) PathChecks.InputFile(modelPath, "--model");
+        SampleBudget.Check(n, 5);
         var work = Path.Combine(Path.GetTempPath(), $"sbi-net-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(work);
         try
@@ -43,7 +60,7 @@ internal static class BenchSampleCommand
                 var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } });
                 var clock = Stopwatch.StartNew();
                 npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs);
-                Console.WriteLine($"trained {estimator} on the bench task: {npe.Summary.EpochsTrained[^1]} epochs, {clock.Elapsed.TotalSeconds:F1} s");
+                o.WriteLine($"trained {estimator} on the bench task: {npe.Summary.EpochsTrained[^1]} epochs, {clock.Elapsed.TotalSeconds:F1} s");
                 modelPath = Path.Combine(work, "model.npz");
                 ModelFile.Save(modelPath, npe.BuildPosterior().SetDefaultX(xo));
             }
@@ -52,18 +69,18 @@ internal static class BenchSampleCommand
             var package = Path.Combine(work, "package");
             PosteriorExporter.Export(EstimatorModel.LoadNpz(modelPath), package);
             double peak = PeakGflopsPerCore();
-            Console.WriteLine($"{"path",-24} {"threads",7} {"samples/s",12} {"x sbi",6} {"log-probs/s",12} {"x sbi",6} {"sampler GFLOP/s",16}");
+            o.WriteLine($"{"path",-24} {"threads",7} {"samples/s",12} {"x sbi",6} {"log-probs/s",12} {"x sbi",6} {"sampler GFLOP/s",16}");
             foreach (int t in threadList)
             {
                 set_num_threads(t);
                 var (ts, tl) = TorchSharpRates(posterior, xv, n);
-                Console.WriteLine($"{"TorchSharp DirectPosterior",-24} {t,7} {ts,12:N0} {ts / SbiSamplesPerSecond,6:F1} {tl,12:N0} {tl / SbiLogProbsPerSecond,6:F1} {"",16}");
+                o.WriteLine($"{"TorchSharp DirectPosterior",-24} {t,7} {ts,12:N0} {ts / SbiSamplesPerSecond,6:F1} {tl,12:N0} {tl / SbiLogProbsPerSecond,6:F1} {"",16}");
                 var r = OnnxBench.Run(package, n, t, xv);
                 string g = r.SampleGflops is double gf ? $"{gf:F1} ({gf / (peak * t):P0} of peak)" : "";
-                Console.WriteLine($"{"ONNX Runtime",-24} {t,7} {r.SamplesPerSecond,12:N0} {r.SamplesPerSecond / SbiSamplesPerSecond,6:F1} {r.LogProbsPerSecond,12:N0} {r.LogProbsPerSecond / SbiLogProbsPerSecond,6:F1} {g,16}");
+                o.WriteLine($"{"ONNX Runtime",-24} {t,7} {r.SamplesPerSecond,12:N0} {r.SamplesPerSecond / SbiSamplesPerSecond,6:F1} {r.LogProbsPerSecond,12:N0} {r.LogProbsPerSecond / SbiLogProbsPerSecond,6:F1} {g,16}");
             }
-            Console.WriteLine($"sbi 0.27 on this machine: {SbiSamplesPerSecond:N0} samples/s, {SbiLogProbsPerSecond:N0} log-probs/s; peak fp32 assumed {peak:F1} GFLOP/s per core (2 FMA × 8 lanes × clock)");
-            return 0;
+            o.WriteLine($"sbi 0.27 on this machine: {SbiSamplesPerSecond:N0} samples/s, {SbiLogProbsPerSecond:N0} log-probs/s; peak fp32 assumed {peak:F1} GFLOP/s per core (2 FMA × 8 lanes × clock)");
+            return ExitCodes.Success;
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Sbi.Distributions;
 using Sbi.Inference;
@@ -14,14 +15,27 @@ namespace Sbi.Cli.Commands;
 /// </summary>
 internal static class BenchTrainCommand
 {
-    public static int Run(CliArgs a)
+    public static Command Create(CliContext ctx)
     {
-        string estimator = a.String("estimator", "maf")!;
-        int sims = a.Int("sims", 10_000), threads = a.Int("threads", 1), seed = a.Int("seed", 0), maxEpochs = a.Int("max-epochs", int.MaxValue);
-        int d = a.Int("dim", 5);
-        bool autograd = a.Flag("autograd");
-        a.EnsureAllUsed();
-        if (sims < 20 || threads < 1 || d < 1) throw new CliException("--sims must be ≥ 20, --threads ≥ 1, --dim ≥ 1");
+        var estimator = CliOptions.Estimator();
+        var sims = CliOptions.Int("--sims", "simulations", 10_000, 20);
+        var threads = CliOptions.Threads();
+        var seed = CliOptions.Int("--seed", "random seed", 0, int.MinValue);
+        var maxEpochs = CliOptions.OptionalInt("--max-epochs", "epoch cap (as in sbi, up to N + 1 epochs run); default: until early stopping", 1);
+        var dim = CliOptions.Int("--dim", "θ and x dimension D", 5, 1);
+        var autograd = new Option<bool>("--autograd") { Description = "train through autograd (no fused MAF kernel)" };
+        var cmd = new Command("train", "Gaussian linear task (D=5, 10,000 simulations): epochs, s/epoch, sampling, C2ST; Ctrl-C stops and exits 130")
+        {
+            estimator, sims, threads, seed, maxEpochs, dim, autograd,
+        };
+        cmd.SetAction(p => Run(ctx, p.GetValue(estimator)!, p.GetValue(sims), p.GetValue(threads), p.GetValue(seed), p.GetValue(maxEpochs) ?? int.MaxValue,
+            p.GetValue(dim), p.GetValue(autograd)));
+        return cmd;
+    }
+
+    private static int Run(CliContext ctx, string estimator, int sims, int threads, int seed, int maxEpochs, int d, bool autograd)
+    {
+        var o = ctx.Out;
         set_num_threads(threads);
         manual_seed(seed);
         using var scope = NewDisposeScope();
@@ -30,11 +44,22 @@ internal static class BenchTrainCommand
         var x = theta + 0.1 * randn_like(theta);
         var thetaO = prior.Sample(1);
         var xo = thetaO + 0.1 * randn_like(thetaO);
-        Console.WriteLine($"sbi-net bench train: Gaussian linear D={d}, {sims} simulations, estimator {estimator}, seed {seed}, {threads} thread(s)");
+        o.WriteLine($"sbi-net bench train: Gaussian linear D={d}, {sims} simulations, estimator {estimator}, seed {seed}, {threads} thread(s)");
 
         var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } }) { UseFusedCpuKernels = !autograd };
         var clock = Stopwatch.StartNew();
-        npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs);
+        using (var interrupt = Interrupt.Listen(ctx.Err))
+        {
+            try
+            {
+                npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs, cancellationToken: interrupt.Token);
+            }
+            catch (OperationCanceledException) when (interrupt.Requested)
+            {
+                ctx.Err.WriteLine($"sbi-net: bench train interrupted after {clock.Elapsed.TotalSeconds:F1} s of training (no timings; the benchmark writes no files)");
+                return ExitCodes.Interrupted;
+            }
+        }
         double trainSec = clock.Elapsed.TotalSeconds;
         int epochs = npe.Summary.EpochsTrained[^1];
         var posterior = npe.BuildPosterior().SetDefaultX(xo);
@@ -57,15 +82,15 @@ internal static class BenchTrainCommand
         double c2st = C2st.Score(samples, reference, seed: 1);
         double c2stSec = clock.Elapsed.TotalSeconds;
 
-        Console.WriteLine($"gradients                      {npe.TrainingBackend} ({npe.TrainingBackendReason})");
-        Console.WriteLine($"epochs                         {epochs}");
-        Console.WriteLine($"training seconds               {trainSec:F2}");
-        Console.WriteLine($"seconds per epoch              {trainSec / epochs:F4}");
-        Console.WriteLine($"best validation loss           {npe.Summary.BestValidationLoss[^1]:F5}");
-        Console.WriteLine($"100,000 posterior samples (s)  {sampleSec:F3}");
-        Console.WriteLine($"10,000 log-probs (s)           {logProbSec:F4}");
-        Console.WriteLine($"C2ST vs analytic (5,000)       {c2st:F4}   ({c2stSec:F1} s)");
-        Console.WriteLine($"x_o                            {string.Join(" ", xo.data<float>().ToArray().Select(v => v.ToString("F4")))}");
-        return 0;
+        o.WriteLine($"gradients                      {npe.TrainingBackend} ({npe.TrainingBackendReason})");
+        o.WriteLine($"epochs                         {epochs}");
+        o.WriteLine($"training seconds               {trainSec:F2}");
+        o.WriteLine($"seconds per epoch              {trainSec / epochs:F4}");
+        o.WriteLine($"best validation loss           {npe.Summary.BestValidationLoss[^1]:F5}");
+        o.WriteLine($"100,000 posterior samples (s)  {sampleSec:F3}");
+        o.WriteLine($"10,000 log-probs (s)           {logProbSec:F4}");
+        o.WriteLine($"C2ST vs analytic (5,000)       {c2st:F4}   ({c2stSec:F1} s)");
+        o.WriteLine($"x_o                            {string.Join(" ", xo.data<float>().ToArray().Select(v => v.ToString("F4")))}");
+        return ExitCodes.Success;
     }
 }

@@ -1,6 +1,6 @@
+using System.CommandLine;
 using System.Diagnostics;
 using Sbi.Data;
-using Sbi.Numpy;
 using Sbi.Inference;
 using Sbi.IO;
 using static TorchSharp.torch;
@@ -9,37 +9,92 @@ namespace Sbi.Cli.Commands;
 
 /// <summary>
 /// Trains NPE-B (one round) on simulations saved by Python: --theta/--x .npy files or --data (.npz with named arrays,
-/// torch .pt, pickle) and writes a trained-model file.
+/// torch .pt, pickle) and writes a trained-model file. Every file and option is checked before loading; --prior and
+/// --x-o are checked against the data before training. Ctrl-C stops training and saves the best weights so far.
 /// </summary>
 internal static class TrainCommand
 {
-    public static int Run(CliArgs a)
+    private sealed record Settings(string? Theta, string? X, string? Data, string ThetaName, string XName, PriorSpec Prior, string Estimator,
+                                   string Out, XSpec? XO, int Seed, int Threads, int BatchSize, double LearningRate, int MaxEpochs, double ValidationFraction);
+
+    public static Command Create(CliContext ctx)
     {
-        string? thetaPath = a.String("theta"), xPath = a.String("x"), dataPath = a.String("data");
-        string thetaName = a.String("theta-name", "theta")!, xName = a.String("x-name", "x")!;
-        string priorSpec = a.String("prior") ?? throw new CliException("--prior is required (box:LOW,HIGH or normal)");
-        string estimator = a.String("estimator", "maf")!;
-        string output = a.String("out") ?? throw new CliException("--out is required (the model file to write)");
-        string? xo = a.String("x-o");
-        int seed = a.Int("seed", 0), threads = a.Int("threads", 1), batch = a.Int("batch-size", 200), maxEpochs = a.Int("max-epochs", int.MaxValue);
-        double lr = a.Double("lr", 5e-4), valFrac = a.Double("validation-fraction", 0.1);
-        a.EnsureAllUsed();
-        if ((dataPath is null) == (thetaPath is null || xPath is null))
-            throw new CliException("give either --theta and --x, or --data");
-        set_num_threads(threads);
-        manual_seed(seed);
-        using var data = dataPath is not null ? SimulationData.LoadFile(dataPath, thetaName, xName) : SimulationData.Load(thetaPath!, xPath!);
-        Console.WriteLine($"loaded {data}");
-        if (data.InvalidRowCount > 0) Console.WriteLine($"{data.InvalidRowCount} row(s) with NaN/inf x will be excluded (round 0).");
-        var prior = PriorSpec.Parse(priorSpec, (int)data.ThetaDim);
-        var npe = new NpeB(prior, estimator);
+        var theta = CliOptions.Path("--theta", "θ of the simulations: a .npy file, one row per simulation (with --x)");
+        var x = CliOptions.Path("--x", "x of the simulations: a .npy file with --theta's row count (with --theta)");
+        var data = CliOptions.Path("--data", "θ and x in one file instead: .npz (named arrays), torch .pt or pickle .pkl");
+        var thetaName = new Option<string>("--theta-name") { Description = "name of θ in --data", HelpName = "NAME", DefaultValueFactory = _ => "theta" };
+        var xName = new Option<string>("--x-name") { Description = "name of x in --data", HelpName = "NAME", DefaultValueFactory = _ => "x" };
+        var prior = CliOptions.Prior();
+        var estimator = CliOptions.Estimator();
+        var output = CliOptions.Path("--out", "the model file to write (.npz); its folder is created if missing", required: true);
+        var xo = CliOptions.Observation("--x-o", "default observation stored in the model file");
+        var seed = CliOptions.Int("--seed", "random seed", 0, int.MinValue);
+        var threads = CliOptions.Threads();
+        var batch = CliOptions.Int("--batch-size", "training batch size", 200, 1);
+        var lr = CliOptions.Double("--lr", "Adam learning rate", 5e-4, 0);
+        var maxEpochs = CliOptions.OptionalInt("--max-epochs", "epoch cap (as in sbi, up to N + 1 epochs run); default: until early stopping", 1);
+        var valFrac = CliOptions.Double("--validation-fraction", "fraction of the simulations held out for validation", 0.1, 0, 1);
+        var cmd = new Command("train", "NPE-B on saved simulations; writes a model file (.npz). Ctrl-C stops training, saves the best weights so far to --out and exits 130")
+        {
+            theta, x, data, thetaName, xName, prior, estimator, output, xo, seed, threads, batch, lr, maxEpochs, valFrac,
+        };
+        cmd.Validators.Add(r =>
+        {
+            bool hasData = r.GetValue(data) is not null, hasTheta = r.GetValue(theta) is not null, hasX = r.GetValue(x) is not null;
+            if (hasData ? hasTheta || hasX : !(hasTheta && hasX))
+                r.AddError("give either --theta and --x (two .npy files), or --data (one file)");
+        });
+        cmd.SetAction(p => Run(ctx, new Settings(p.GetValue(theta), p.GetValue(x), p.GetValue(data), p.GetValue(thetaName)!, p.GetValue(xName)!,
+            p.GetValue(prior)!, p.GetValue(estimator)!, p.GetValue(output)!, p.GetValue(xo), p.GetValue(seed), p.GetValue(threads),
+            p.GetValue(batch), p.GetValue(lr), p.GetValue(maxEpochs) ?? int.MaxValue, p.GetValue(valFrac))));
+        return cmd;
+    }
+
+    private static int Run(CliContext ctx, Settings s)
+    {
+        var inputs = new (string? Path, string Option)[] { (s.Theta, "--theta"), (s.X, "--x"), (s.Data, "--data"), (s.XO?.NpyPath, "--x-o") };
+        foreach (var (path, option) in inputs)
+            if (path is not null) PathChecks.InputFile(path, option);
+        PathChecks.Output(s.Out, "--out", isFolder: false, inputs);
+
+        set_num_threads(s.Threads);
+        manual_seed(s.Seed);
+        using var data = s.Data is not null ? SimulationData.LoadFile(s.Data, s.ThetaName, s.XName) : SimulationData.Load(s.Theta!, s.X!);
+        ctx.Out.WriteLine($"loaded {data}");
+        if (data.InvalidRowCount > 0) ctx.Out.WriteLine($"{data.InvalidRowCount} row(s) with NaN/inf x will be excluded (round 0).");
+        var prior = s.Prior.Build(checked((int)data.ThetaDim));
+        using var xo = s.XO?.ToTensor(new[] { data.XDim }, "the data's");
+
+        using var interrupt = Interrupt.Listen(ctx.Err);
+        var npe = new NpeB(prior, s.Estimator, showProgressBars: false, log: ctx.Log);
+        // One line per epoch on stderr: progress in logs, and the point from which Ctrl-C has best weights to save.
+        npe.EpochCompleted += e => ctx.Err.WriteLine(
+            $"epoch {e.Epoch}: training loss {e.TrainingLoss:F5}, validation loss {e.ValidationLoss:F5}, best {e.BestValidationLoss:F5} ({e.Seconds:F2} s)");
         var clock = Stopwatch.StartNew();
-        npe.AppendSimulations(data.Theta, data.X).Train(trainingBatchSize: batch, learningRate: lr, validationFraction: valFrac, maxNumEpochs: maxEpochs);
+        bool interrupted = false;
+        try
+        {
+            npe.AppendSimulations(data.Theta, data.X).Train(trainingBatchSize: s.BatchSize, learningRate: s.LearningRate,
+                validationFraction: s.ValidationFraction, maxNumEpochs: s.MaxEpochs, cancellationToken: interrupt.Token);
+        }
+        catch (OperationCanceledException) when (interrupt.Requested)
+        {
+            // Train restored the best weights seen so far before it let the cancellation out.
+            interrupted = true;
+        }
         var posterior = npe.BuildPosterior();
-        if (xo is not null) posterior.SetDefaultX(XSpec.Parse(xo, "--x-o"));
-        ModelFile.Save(output, posterior);
-        Console.WriteLine($"trained {estimator} in {clock.Elapsed.TotalSeconds:F1} s: {npe.Summary.EpochsTrained[^1]} epochs, best validation loss {npe.Summary.BestValidationLoss[^1]:F5}");
-        Console.WriteLine($"wrote {output}");
-        return 0;
+        if (xo is not null) posterior.SetDefaultX(xo);
+        ModelFile.Save(s.Out, posterior);
+        if (interrupted)
+        {
+            int epochs = npe.Summary.ValidationLoss.Count;
+            string best = epochs == 0 ? "no epoch had finished; the weights are those of the interrupted first epoch"
+                                      : $"best validation loss {npe.Summary.ValidationLoss.Min():F5} over {epochs} finished epoch(s)";
+            ctx.Err.WriteLine($"sbi-net: training interrupted after {clock.Elapsed.TotalSeconds:F1} s; saved the best weights so far to {s.Out} ({best})");
+            return ExitCodes.Interrupted;
+        }
+        ctx.Out.WriteLine($"trained {s.Estimator} in {clock.Elapsed.TotalSeconds:F1} s: {npe.Summary.EpochsTrained[^1]} epochs, best validation loss {npe.Summary.BestValidationLoss[^1]:F5}");
+        ctx.Out.WriteLine($"wrote {s.Out}");
+        return ExitCodes.Success;
     }
 }
