@@ -14,7 +14,7 @@ namespace Sbi.Inference;
 /// <see cref="IPosterior"/> with a default x; <see cref="BuildPosterior"/> returns sbi's default, the
 /// <see cref="DirectPosterior"/>.
 /// </summary>
-public abstract class NpeBase : NeuralInference
+public abstract partial class NpeBase : NeuralInference
 {
     /// <summary>The trainer with a density-estimator builder.</summary>
     protected NpeBase(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log)

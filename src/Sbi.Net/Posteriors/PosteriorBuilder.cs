@@ -1,0 +1,74 @@
+using Sbi.Distributions;
+using Sbi.Estimators;
+using Sbi.Posteriors.Parameters;
+using Sbi.Potentials;
+using Sbi.Utils;
+
+namespace Sbi.Posteriors;
+
+/// <summary>
+/// sbi's <c>build_posterior(sample_with=…, posterior_parameters=…)</c> for a posterior estimator
+/// (sbi/inference/trainers/base.py, <c>_create_posterior</c>): "direct" gives a <see cref="DirectPosterior"/>;
+/// "rejection" and "importance" a <see cref="RejectionPosterior"/> or <see cref="ImportanceSamplingPosterior"/> over
+/// the estimator's potential (<see cref="PotentialFactory.PosteriorEstimatorBased"/>) with the prior as proposal.
+/// </summary>
+public static class PosteriorBuilder
+{
+    /// <summary>The <c>sampleWith</c> values built here.</summary>
+    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance"];
+
+    /// <summary>sbi's values not built yet.</summary>
+    private static readonly string[] NotYet = ["mcmc", "vi"];
+
+    /// <summary>
+    /// Builds the posterior over <paramref name="estimator"/> (used as is: pass a copy if training continues) and
+    /// <paramref name="prior"/>. <paramref name="posteriorParameters"/> must be the settings of <paramref name="sampleWith"/>
+    /// (null: that method's defaults).
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "mcmc" or "vi" (not built yet), or settings of another method.</exception>
+    public static IPosterior Build(ConditionalDensityEstimator estimator, IDistribution prior, string sampleWith = "direct",
+                                   PosteriorParameters? posteriorParameters = null, SbiLog? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(estimator);
+        ArgumentNullException.ThrowIfNull(prior);
+        CheckSampleWith(sampleWith, posteriorParameters);
+        switch (posteriorParameters ?? DefaultsFor(sampleWith))
+        {
+            case DirectPosteriorParameters d:
+                return new DirectPosterior(estimator, prior, d.MaxSamplingBatchSize, enableTransform: d.EnableTransform, checkFiniteX: d.CheckFiniteX, log: log);
+            case RejectionPosteriorParameters r:
+            {
+                var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
+                return new RejectionPosterior(potential, prior, transform, r, log);
+            }
+            case ImportanceSamplingPosteriorParameters i:
+            {
+                var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
+                return new ImportanceSamplingPosterior(potential, prior, transform, i, log);
+            }
+            default:
+                throw new ArgumentException($"posteriorParameters of type {posteriorParameters!.GetType().Name} are not built by PosteriorBuilder.", nameof(posteriorParameters));
+        }
+    }
+
+    /// <summary>Checks <paramref name="sampleWith"/> and that <paramref name="posteriorParameters"/> (if any) belong to it.</summary>
+    internal static void CheckSampleWith(string sampleWith, PosteriorParameters? posteriorParameters)
+    {
+        string allowed = string.Join(", ", SampleWithValues.Select(v => $"'{v}'"));
+        string got = sampleWith is null ? "null" : $"'{sampleWith}'";
+        if (sampleWith is not null && NotYet.Contains(sampleWith, StringComparer.Ordinal))
+            throw new ArgumentException($"sampleWith {got} (sbi's MCMC or VI posterior) is not built in Sbi.Net yet; sampleWith must be one of {allowed}.", nameof(sampleWith));
+        if (sampleWith is null || !SampleWithValues.Contains(sampleWith, StringComparer.Ordinal))
+            throw new ArgumentException($"sampleWith must be one of {allowed}; got {got}.", nameof(sampleWith));
+        if (posteriorParameters is not null && posteriorParameters.SampleWith != sampleWith)
+            throw new ArgumentException($"posteriorParameters are {posteriorParameters.GetType().Name}, the settings of sampleWith '{posteriorParameters.SampleWith}'; " +
+                                        $"sampleWith is {got}. Pass the settings of '{sampleWith}' or change sampleWith.", nameof(posteriorParameters));
+    }
+
+    private static PosteriorParameters DefaultsFor(string sampleWith) => sampleWith switch
+    {
+        "direct" => new DirectPosteriorParameters(),
+        "rejection" => new RejectionPosteriorParameters(),
+        _ => new ImportanceSamplingPosteriorParameters(),
+    };
+}
