@@ -74,6 +74,8 @@ public sealed class OnnxPosterior : IDisposable
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">manifest.json or a graph file is missing.</exception>
     /// <exception cref="InvalidDataException">The manifest is corrupt or of an unknown format version, or a graph cannot be loaded.</exception>
+    /// <exception cref="Numpy.SbiDataException">A graph's SHA-256 differs from the manifest's, a graph path is not a plain file name
+    /// inside the package, or a graph holds a non-finite weight.</exception>
     public static OnnxPosterior Load(string packageDir, OnnxPosteriorOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(packageDir);
