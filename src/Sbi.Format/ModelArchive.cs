@@ -12,7 +12,11 @@ public static class ModelArchive
     /// <summary>Reads a model file or an sbi parity fixture: the document and the state dict (keys without "sd/").</summary>
     /// <exception cref="FileNotFoundException">the file does not exist.</exception>
     /// <exception cref="InvalidDataException">not an npz, no config_json, an unknown format or version, a bad field.</exception>
-    public static (ModelDocument Document, IReadOnlyDictionary<string, NpyArray> StateDict) Read(string path)
+    /// <exception cref="SbiDataException">a member's SHA-256 differs from the one recorded (a corrupt or altered file), or a
+    /// size field of the configuration is out of range for the stored weights (<see cref="ConfigBounds"/>).</exception>
+    /// <param name="path">The file.</param>
+    /// <param name="note">Receives a one-line note when an Sbi.Net file predates member digests (so it is not checked).</param>
+    public static (ModelDocument Document, IReadOnlyDictionary<string, NpyArray> StateDict) Read(string path, Action<string>? note = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
@@ -23,8 +27,12 @@ public static class ModelArchive
         PriorSpec? fixturePrior = npz.TryGetValue("prior_low", out var lo) && npz.TryGetValue("prior_high", out var hi)
             ? new BoxUniformSpec(lo.AsFloat32(), hi.AsFloat32()) : null;
         var document = ModelDocument.FromJson(config.AsString(), path, fixturePrior);
+        if (document.MemberSha256 is { } digests) MemberDigests.VerifyNpz(path, digests, ModelDocument.ConfigMember);
+        else if (document.IsSbiNetFile)
+            note?.Invoke($"{path}: written before member digests (no {ModelDocument.DigestsField}); its weights are loaded unchecked. Save it again to add them.");
         var stateDict = npz.Where(kv => kv.Key.StartsWith(ModelDocument.StateDictPrefix, StringComparison.Ordinal))
                            .ToDictionary(kv => kv.Key[ModelDocument.StateDictPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+        ConfigBounds.Check(document.Config, stateDict.Values.Select(a => a.Shape).ToList(), path);
         return (document, stateDict);
     }
 
@@ -38,7 +46,10 @@ public static class ModelArchive
         ArgumentNullException.ThrowIfNull(document);
         ArgumentNullException.ThrowIfNull(stateDict);
         var entries = stateDict.Select(kv => new KeyValuePair<string, NpyArray>(ModelDocument.StateDictPrefix + kv.Key, kv.Value)).ToList();
-        entries.Add(new(ModelDocument.ConfigMember, NpyArray.FromString(document.ToJson(writer).ToJsonString())));
+        // The digests are of the very bytes Npz.Write stores (Npy.Write of each array); config_json holds them, so it is the one member not covered.
+        var digests = entries.ToDictionary(kv => kv.Key, kv => MemberDigests.OfNpy(kv.Value), StringComparer.Ordinal);
+        var signed = document with { MemberSha256 = digests };
+        entries.Add(new(ModelDocument.ConfigMember, NpyArray.FromString(signed.ToJson(writer).ToJsonString())));
         AtomicFile.Write(path, stream => Npz.Write(stream, entries, compressed: true));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sbi.Numpy;
 
 namespace Sbi.Format;
 
@@ -22,6 +23,19 @@ public sealed record ModelDocument(EstimatorConfig Config, PriorSpec? Prior, flo
     /// <summary>The prefix of the state-dict members (<c>sd/&lt;sbi key&gt;</c>).</summary>
     public const string StateDictPrefix = "sd/";
 
+    /// <summary>
+    /// The <c>config_json</c> field mapping each other member (npz key) to the SHA-256 of its <c>.npy</c> bytes.
+    /// An optional field, so <see cref="FormatVersion"/> stays 1: older builds read files that carry it (they ignore
+    /// unknown fields) and this build reads files without it (with a note), so no reader is refused for its sake.
+    /// </summary>
+    public const string DigestsField = "member_sha256";
+
+    /// <summary>Member (npz key, e.g. <c>sd/net…</c>) → SHA-256 hex of its <c>.npy</c> bytes; null in files written before digests.</summary>
+    public IReadOnlyDictionary<string, string>? MemberSha256 { get; init; }
+
+    /// <summary>Whether the JSON named Sbi.Net's format (false for sbi's parity fixtures, which never carry digests).</summary>
+    public bool IsSbiNetFile { get; init; }
+
     /// <summary>The JSON object written as <c>config_json</c>; <paramref name="writer"/> names the program and version.</summary>
     public JsonObject ToJson(string? writer = null)
     {
@@ -31,6 +45,8 @@ public sealed record ModelDocument(EstimatorConfig Config, PriorSpec? Prior, flo
         if (Prior is not null) j["prior"] = Prior.ToJson();
         if (DefaultX is not null) j["default_x"] = new JsonArray(DefaultX.Select(v => (JsonNode)(double)v).ToArray());
         if (writer is not null) j["sbi_net_version"] = writer;
+        if (MemberSha256 is not null)
+            j[DigestsField] = new JsonObject(MemberSha256.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
         return j;
     }
 
@@ -42,7 +58,9 @@ public sealed record ModelDocument(EstimatorConfig Config, PriorSpec? Prior, flo
     {
         using var doc = EstimatorConfigJson.Parse(json, source);
         var j = doc.RootElement;
-        if (j.ValueKind == JsonValueKind.Object && j.TryGetProperty("format", out var fmt))
+        JsonElement fmt = default;
+        bool sbiNet = j.ValueKind == JsonValueKind.Object && j.TryGetProperty("format", out fmt);
+        if (sbiNet)
         {
             if (fmt.ValueKind != JsonValueKind.String || fmt.GetString() != FormatName)
                 throw new InvalidDataException($"{source}: format '{fmt}' is not '{FormatName}'.");
@@ -62,6 +80,20 @@ public sealed record ModelDocument(EstimatorConfig Config, PriorSpec? Prior, flo
         }
         if (prior is not null && prior.D != config.D)
             throw new InvalidDataException($"{source}: the prior has dimension {prior.D} but the estimator has D = {config.D}.");
-        return new ModelDocument(config, prior, defaultX);
+        return new ModelDocument(config, prior, defaultX) { MemberSha256 = ReadDigests(j, source), IsSbiNetFile = sbiNet };
+    }
+
+    private static Dictionary<string, string>? ReadDigests(JsonElement j, string source)
+    {
+        if (!j.TryGetProperty(DigestsField, out var d) || d.ValueKind == JsonValueKind.Null) return null;
+        if (d.ValueKind != JsonValueKind.Object) throw new SbiDataException(source, $"config_json field \"{DigestsField}\" must be an object (member → SHA-256 hex); got {d.ValueKind}.");
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in d.EnumerateObject())
+        {
+            if (p.Value.ValueKind != JsonValueKind.String || p.Value.GetString() is not { Length: 64 } hex || !hex.All(Uri.IsHexDigit))
+                throw new SbiDataException(source, $"config_json \"{DigestsField}\" entry '{p.Name}' must be 64 hex digits; got {p.Value.GetRawText()}.");
+            map[p.Name] = hex;
+        }
+        return map;
     }
 }

@@ -12,13 +12,15 @@ public class ModelArchiveTests
     [TearDown] public void TearDown() => Directory.Delete(_dir, true);
 
     private static ModelDocument Document(PriorSpec? prior = null, float[]? defaultX = null) => new(
-        new EstimatorConfig { Estimator = "maf", D = 2, C = 3, XShape = new long[] { 3 } },
+        new EstimatorConfig { Estimator = "maf", D = 2, C = 3, XShape = new long[] { 3 }, HiddenFeatures = 2, NumTransforms = 1, NumBlocks = 1 },
         prior ?? new BoxUniformSpec(new[] { -1f, 0f }, new[] { 1f, 2f }), defaultX);
 
     private static readonly KeyValuePair<string, NpyArray>[] Weights =
     {
         new("net._transform._transforms.0.weight", NpyArray.FromFloat32(new[] { 1f, 2f, 3f, 4f }, new long[] { 2, 2 })),
         new("net._transform._transforms.0.degrees", NpyArray.FromInt64(new long[] { 1, 2 })),
+        // x's z-scoring statistics: a real estimator stores an axis of length C = 3 (ConfigBounds checks it).
+        new("net._embedding_net.0._mean", NpyArray.FromFloat32(new[] { 0f, 0f, 0f })),
     };
 
     [Test]

@@ -2,6 +2,7 @@ using Sbi.Data;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Posteriors;
+using Sbi.Utils;
 using static TorchSharp.torch;
 
 namespace Sbi.IO;
@@ -36,22 +37,35 @@ public static class ModelFile
     /// Loads a saved posterior. A user embedding net (not serialisable as code) must be passed again as
     /// <paramref name="embeddingNet"/>; a prior that is not a BoxUniform/MultivariateNormal likewise as <paramref name="prior"/>.
     /// </summary>
-    public static DirectPosterior Load(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, IDistribution? prior = null, string? device = null)
+    /// <exception cref="Numpy.SbiDataException">a member's SHA-256 does not match, a weight is not finite, or the configuration
+    /// disagrees with the stored weights.</exception>
+    public static DirectPosterior Load(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, IDistribution? prior = null, string? device = null, SbiLog? log = null)
     {
-        var (estimator, savedPrior, defaultX) = LoadParts(path, embeddingNet);
+        var (estimator, savedPrior, defaultX) = LoadParts(path, embeddingNet, log);
         var p = prior ?? savedPrior ?? throw new InvalidDataException($"{path}: the file stores no prior; pass one.");
-        var posterior = new DirectPosterior(estimator, p, device: device);
+        var posterior = new DirectPosterior(estimator, p, device: device, log: log);
         if (defaultX is not null) posterior.SetDefaultX(defaultX);
         return posterior;
     }
 
-    /// <summary>Loads the estimator, the saved prior (if any) and the default x (if any).</summary>
-    public static (ConditionalDensityEstimator Estimator, IDistribution? Prior, Tensor? DefaultX) LoadParts(string path, nn.Module<Tensor, Tensor>? embeddingNet = null)
+    /// <summary>
+    /// Loads the estimator, the saved prior (if any) and the default x (if any). Before anything is built the members'
+    /// digests, the configuration's ranges (<see cref="ModelArchive.Read"/>), its agreement with the weights' shapes
+    /// (<see cref="ConfigConsistency"/>) and the weights' finiteness (<see cref="FiniteWeights"/>) are checked.
+    /// </summary>
+    public static (ConditionalDensityEstimator Estimator, IDistribution? Prior, Tensor? DefaultX) LoadParts(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, SbiLog? log = null)
     {
-        var (document, arrays) = ModelArchive.Read(path);
-        var estimator = PosteriorNn.Rebuild(document.Config, embeddingNet);
+        var (document, arrays) = ModelArchive.Read(path, (log ?? SbiLog.Default).Info);
+        if (arrays.Count == 0) throw new Numpy.SbiDataException(path, $"stores no weights (no {ModelDocument.StateDictPrefix} members); expected the estimator's state dict.");
+        ConditionalDensityEstimator estimator;
         using (var scope = NewDisposeScope())
-            StateDictLoader.Load(estimator, arrays.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor()), path);
+        {
+            var tensors = arrays.ToDictionary(kv => kv.Key, kv => kv.Value.ToTensor());
+            FiniteWeights.Require(tensors, path);
+            ConfigConsistency.Check(document.Config, tensors, path);
+            estimator = PosteriorNn.Rebuild(document.Config, embeddingNet);
+            StateDictLoader.Load(estimator, tensors, path);
+        }
         estimator.eval();
         var defaultX = document.DefaultX is { } dx ? tensor(dx).view(new long[] { 1 }.Concat(document.Config.XShape).ToArray()) : null;
         return (estimator, document.Prior?.ToDistribution(), defaultX);

@@ -17,6 +17,7 @@ public static class SbiStateDict
     /// <summary>Loads a state dict file (.pt from torch.save, or .npz with sd/ members) into a rebuilt estimator.</summary>
     /// <param name="path">The file.</param>
     /// <param name="hints">Fields the shapes cannot tell (e.g. x_shape for an embedding); null: inferred.</param>
+    /// <exception cref="SbiDataException">a weight is not finite, or <paramref name="hints"/> disagrees with the weights' shapes.</exception>
     public static ConditionalDensityEstimator Load(string path, EstimatorConfig? hints = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -24,7 +25,9 @@ public static class SbiStateDict
         var sd = ReadTensors(path);
         try
         {
+            FiniteWeights.Require(sd, path);
             var config = hints ?? Infer(sd, path);
+            if (hints is not null) ConfigConsistency.Check(hints, sd, path);
             var est = PosteriorNn.Rebuild(config);
             StateDictLoader.Load(est, sd, path);
             est.eval();

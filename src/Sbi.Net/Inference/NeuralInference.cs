@@ -68,8 +68,14 @@ public abstract partial class NeuralInference
         using var scope = NewDisposeScope();
         var th = theta.to(ScalarType.Float32, dev);
         var xs = x.to(ScalarType.Float32, dev);
-        if (th.isnan().any().item<bool>())
-            throw new ArgumentException($"theta contains NaN in {th.isnan().any(1).sum().item<long>()} row(s); parameters must be numbers.", nameof(theta));
+        var badTheta = th.isfinite().logical_not().any(1);
+        if (badTheta.any().item<bool>())
+        {
+            long row = badTheta.nonzero()[0, 0].item<long>();
+            throw new ArgumentException($"theta contains NaN or ±inf in {badTheta.sum().item<long>()} row(s), first row {row}: " +
+                                        $"{SimulationChecks.Row(th, row)}; parameters must be finite numbers.", nameof(theta));
+        }
+        if (_prior is not null && !_priorIsEmpirical) SimulationChecks.WarnOutsideSupport(_prior, th, Log);
         var flat = xs.reshape(xs.shape[0], -1);
         var nanRows = flat.isnan().any(1);
         var infRows = flat.isinf().any(1).logical_and(nanRows.logical_not());
@@ -93,6 +99,8 @@ public abstract partial class NeuralInference
                 Log.Warning($"Found {nNan} NaN simulations and {nInf} Inf simulations. They are kept (excludeInvalidX is false); training will likely fail.");
             }
         }
+        SimulationChecks.WarnConstantColumns(th, "theta", Log);
+        SimulationChecks.WarnConstantColumns(xs.reshape(xs.shape[0], -1), "x", Log);
         using Scalar fromPrior = round == 0;
         var mask = full(new long[] { th.shape[0], 1 }, fromPrior, dtype: ScalarType.Bool, device: dev);
         _blocks.Add(new SimulationBlock(round, th.clone().DetachFromDisposeScope(), xs.clone().DetachFromDisposeScope(),

@@ -86,8 +86,10 @@ public sealed class DirectPosterior : IPosterior
     /// <summary>
     /// Draws <paramref name="n"/> samples (n, D) at x (or the default x). With <paramref name="rejectOutsidePrior"/>
     /// samples outside the prior support are rejected (sbi's rejection loop); otherwise drawn directly with a warning
-    /// when more than 5% lie outside.
+    /// when more than 5% lie outside. <paramref name="maxSamplingTime"/> bounds the rejection loop: past it a
+    /// <see cref="TimeoutException"/> states the acceptance (the estimator's mass inside the prior) and what to do.
     /// </summary>
+    /// <exception cref="InvalidOperationException">a weight of the estimator is not finite.</exception>
     public Tensor Sample(long n, Tensor? x = null, int maxSamplingBatchSize = 10_000, bool rejectOutsidePrior = true,
                          TimeSpan? maxSamplingTime = null, bool returnPartialOnTimeout = false)
         => SampleWithAcceptance(n, x, maxSamplingBatchSize, rejectOutsidePrior, maxSamplingTime, returnPartialOnTimeout).Samples;
@@ -100,6 +102,7 @@ public sealed class DirectPosterior : IPosterior
         using var outer = NewDisposeScope();
         var xo = ResolveX(x);
         using var _ = no_grad();
+        FiniteWeights.RequireLive(PosteriorEstimator, warningContext);
         if (!rejectOutsidePrior)
         {
             var s = PosteriorEstimator.Sample(n, xo).squeeze(1);
@@ -116,8 +119,9 @@ public sealed class DirectPosterior : IPosterior
     /// <summary>
     /// Log-density of θ (n, D) or (D) at x (or the default x): the estimator's density, −inf outside the prior
     /// support, minus log(acceptance) when <paramref name="normPosterior"/> (leakage correction). Returns (n).
+    /// <paramref name="maxSamplingTime"/> bounds the leakage correction's rejection loop (see <see cref="LeakageCorrection"/>).
     /// </summary>
-    public Tensor LogProb(Tensor theta, Tensor? x = null, bool normPosterior = true, bool trackGradients = false)
+    public Tensor LogProb(Tensor theta, Tensor? x = null, bool normPosterior = true, bool trackGradients = false, TimeSpan? maxSamplingTime = null)
     {
         ArgumentNullException.ThrowIfNull(theta);
         if (theta.dim() == 1) theta = theta.unsqueeze(0);
@@ -132,7 +136,7 @@ public sealed class DirectPosterior : IPosterior
         lp = where(inside, lp, tensor(float.NegativeInfinity, device: lp.device));
         if (normPosterior)
         {
-            double acc = LeakageCorrection(xo);
+            double acc = LeakageCorrection(xo, maxSamplingTime: maxSamplingTime);
             using Scalar logAcc = (float)Math.Log(acc);
             lp = lp.sub(logAcc);
         }
@@ -154,6 +158,7 @@ public sealed class DirectPosterior : IPosterior
         using var outer = NewDisposeScope();
         var x = ProcessXs(xs, nameof(xs));
         using var _ = no_grad();
+        FiniteWeights.RequireLive(PosteriorEstimator, "Batched posterior sampling");
         if (!rejectOutsidePrior) return PosteriorEstimator.Sample(n, x).MoveToOuterDisposeScope();
         long cap = Math.Max(1, Math.Min(maxSamplingBatchSize, 100_000 / x.shape[0]));
         var samples = RejectionSampler.SampleBatched(n, x.shape[0], b => PosteriorEstimator.Sample(b, x),
@@ -166,15 +171,17 @@ public sealed class DirectPosterior : IPosterior
     /// <summary>
     /// The fraction of the estimator's mass inside the prior support at x, estimated by rejection sampling until
     /// <paramref name="numRejectionSamples"/> samples are accepted. Cached for the default x (by value) unless
-    /// <paramref name="forceUpdate"/>; recomputed on every call for other x, as in sbi.
+    /// <paramref name="forceUpdate"/>; recomputed on every call for other x, as in sbi. Past <paramref name="maxSamplingTime"/>
+    /// a <see cref="TimeoutException"/> states the acceptance measured so far.
     /// </summary>
-    public double LeakageCorrection(Tensor x, int numRejectionSamples = 10_000, bool forceUpdate = false)
+    public double LeakageCorrection(Tensor x, int numRejectionSamples = 10_000, bool forceUpdate = false, TimeSpan? maxSamplingTime = null)
     {
         using var scope = NewDisposeScope();
         var xo = ProcessX(x, nameof(x));
         bool isDefault = _defaultX is not null && _defaultX.shape.SequenceEqual(xo.shape) && _defaultX.eq(xo).all().item<bool>();
         if (isDefault && !forceUpdate && _leakageCache is { } cached) return cached;
-        var r = SampleWithAcceptance(numRejectionSamples, xo, 10_000, warningContext: "Leakage correction (estimating the posterior mass inside the prior)");
+        var r = SampleWithAcceptance(numRejectionSamples, xo, 10_000, maxSamplingTime: maxSamplingTime,
+                                     warningContext: "Leakage correction (estimating the posterior mass inside the prior)");
         if (isDefault) _leakageCache = r.Acceptance;
         return r.Acceptance;
     }

@@ -39,9 +39,7 @@ public static class RejectionSampler
                         log.Warning($"Sampling timed out after {clock.Elapsed.TotalSeconds:F1} s; returning {accepted} of {num} samples.");
                         break;
                     }
-                    throw new TimeoutException(
-                        $"Rejection sampling exceeded max_sampling_time ({limit.TotalSeconds:F1} s) with {accepted} of {num} samples accepted " +
-                        $"(acceptance {(proposed > 0 ? (double)accepted / proposed : 0):G3}).");
+                    throw SamplingTimeout.Create(warningContext, limit, accepted, num, proposed);
                 }
                 using (var scope = NewDisposeScope())
                 {
@@ -96,7 +94,10 @@ public static class RejectionSampler
             while (accepted.Any(a => a < num))
             {
                 if (maxSamplingTime is { } limit && clock.Elapsed > limit)
-                    throw new TimeoutException($"Batched rejection sampling exceeded max_sampling_time ({limit.TotalSeconds:F1} s) with {accepted.Min()} of {num} samples for the slowest condition.");
+                {
+                    int slowest = Array.IndexOf(accepted, accepted.Min());
+                    throw SamplingTimeout.Create($"{warningContext} (slowest x: row {slowest})", limit, accepted[slowest], num, proposed);
+                }
                 using (var scope = NewDisposeScope())
                 {
                     var cand = propose(batch);              // (batch, B, D)

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Sbi.Onnx.Graph;
 using Sbi.Onnx.Model;
 using Sbi.Onnx.Package;
+using Sbi.Numpy;
 
 namespace Sbi.Onnx.Export;
 
@@ -20,18 +21,30 @@ public static class PosteriorExporter
     /// <summary>Graph file names inside a package.</summary>
     public const string SampleFile = "sample.onnx", LogProbFile = "log_prob.onnx";
 
-    /// <summary>Exports <paramref name="model"/> into <paramref name="packageDir"/> (created if needed, files overwritten).</summary>
+    /// <summary>
+    /// Exports <paramref name="model"/> into <paramref name="packageDir"/>. The package is replaced as a whole: the new
+    /// one is written into a sibling folder, then swapped in (the old folder renamed away, the new one renamed in, the old
+    /// one deleted), so an export that fails or is killed leaves the old package or the new one, never a mix. An existing
+    /// <paramref name="packageDir"/> must be a package (it has a manifest) or empty: other folders are not replaced.
+    /// </summary>
     /// <returns>The manifest that was written.</returns>
+    /// <exception cref="SbiDataException">a weight is not finite, or a size field is out of range for the weights.</exception>
+    /// <exception cref="IOException"><paramref name="packageDir"/> exists and is neither a package nor empty.</exception>
     public static PosteriorManifest Export(EstimatorModel model, string packageDir, ExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(packageDir);
         model.Validate();
+        ConfigBounds.Check(model.Config, model.StateDict.Values.Select(a => a.Shape).ToList(), "model to export");
+        model.RequireFiniteWeights("model to export");
         options ??= new ExportOptions();
         var exporter = OnnxExporters.Get(model.Estimator);
         var graphs = exporter.Build(model, options);
         var estimator = exporter.Describe(model);
         estimator.Insert(0, "estimator", model.Estimator);
+        // The graphs' own constants are checked too: an exporter folding weights could still produce a NaN.
+        PackageFiles.RequireFiniteInitializers(graphs.SampleOnnx, SampleFile);
+        PackageFiles.RequireFiniteInitializers(graphs.LogProbOnnx, LogProbFile);
 
         var manifest = new PosteriorManifest
         {
@@ -45,12 +58,22 @@ public static class PosteriorExporter
             Opset = OnnxGraphBuilder.Opset,
             IrVersion = OnnxGraphBuilder.IrVersion,
             Notes = new JsonObject(graphs.Notes.Select(kv => KeyValuePair.Create(kv.Key, JsonValue.Create(kv.Value) as JsonNode))),
+            Sha256 = new Dictionary<string, string>
+            {
+                [SampleFile] = MemberDigests.Of(graphs.SampleOnnx),
+                [LogProbFile] = MemberDigests.Of(graphs.LogProbOnnx),
+            },
         };
-        Directory.CreateDirectory(packageDir);
-        File.WriteAllBytes(Path.Combine(packageDir, SampleFile), graphs.SampleOnnx);
-        File.WriteAllBytes(Path.Combine(packageDir, LogProbFile), graphs.LogProbOnnx);
-        // The manifest goes last: a package with a manifest is complete.
-        File.WriteAllText(Path.Combine(packageDir, PosteriorManifest.FileName), manifest.ToJson());
+        PackageSwap.Replace(packageDir, staging =>
+        {
+            File.WriteAllBytes(Path.Combine(staging, SampleFile), graphs.SampleOnnx);
+            Fault?.Invoke("graphs-written");
+            File.WriteAllBytes(Path.Combine(staging, LogProbFile), graphs.LogProbOnnx);
+            File.WriteAllText(Path.Combine(staging, PosteriorManifest.FileName), manifest.ToJson());
+        }, Fault);
         return manifest;
     }
+
+    /// <summary>Test hook: called at named points of an export ("graphs-written", "old-moved-away"); throwing there simulates an interruption.</summary>
+    [ThreadStatic] internal static Action<string>? Fault;
 }

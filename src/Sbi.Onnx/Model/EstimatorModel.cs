@@ -54,9 +54,13 @@ public sealed class EstimatorModel
 
     /// <summary>Loads an sbi parity fixture or an Sbi.Net model file (<see cref="ModelArchive.Read"/>).</summary>
     /// <exception cref="InvalidDataException">the file is not a model, lacks a prior, or describes an unusable estimator.</exception>
-    public static EstimatorModel LoadNpz(string path)
+    /// <exception cref="SbiDataException">a member's digest differs, a size field is out of range, or a weight is not finite.</exception>
+    /// <param name="path">The file.</param>
+    /// <param name="note">Receives a one-line note when the file predates member digests; null: standard error.</param>
+    public static EstimatorModel LoadNpz(string path, Action<string>? note = null)
     {
-        var (document, stateDict) = ModelArchive.Read(path);
+        note ??= m => Console.Error.WriteLine(m);
+        var (document, stateDict) = ModelArchive.Read(path, note);
         var model = new EstimatorModel
         {
             Config = document.Config,
@@ -65,7 +69,22 @@ public sealed class EstimatorModel
         };
         try { model.Validate(); }
         catch (ArgumentException e) { throw new InvalidDataException($"'{path}': {e.Message}", e); }
+        model.RequireFiniteWeights(path);
         return model;
+    }
+
+    /// <summary>Throws naming the first state-dict entry with a NaN or ±inf (in key order), so no graph is built from it.</summary>
+    /// <exception cref="SbiDataException">a float entry is not finite.</exception>
+    public void RequireFiniteWeights(string source)
+    {
+        foreach (var (key, a) in StateDict)
+        {
+            if (a.ElementType is not (NpyElementType.Float32 or NpyElementType.Float64)) continue;
+            var v = a.AsFloat64();
+            int bad = Array.FindIndex(v, d => !double.IsFinite(d));
+            if (bad >= 0)
+                throw new SbiDataException(source, $"weight '{key}' holds a non-finite value ({v[bad]}) at flat index {bad}; expected finite weights.");
+        }
     }
 
     /// <summary>Checks the fields that every exporter relies on; throws <see cref="ArgumentException"/> on the first problem.</summary>

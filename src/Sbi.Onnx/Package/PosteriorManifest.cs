@@ -58,6 +58,13 @@ public sealed class PosteriorManifest
     [JsonPropertyName("ir_version")] public long IrVersion { get; init; }
     /// <summary>Free-form export notes (e.g. FLOPs per sample).</summary>
     [JsonPropertyName("notes")] public JsonObject Notes { get; init; } = new();
+    /// <summary>
+    /// File name → SHA-256 hex of its bytes, for every graph file; null in packages written before digests. An optional
+    /// field, so <see cref="CurrentVersion"/> stays 1: older readers ignore it and this build reads packages without it.
+    /// </summary>
+    [JsonPropertyName("sha256")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Dictionary<string, string>? Sha256 { get; init; }
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -14,9 +14,10 @@ internal sealed class GraphRunner : IDisposable
     private readonly string[] _outputNames;
     private readonly RunOptions _runOptions = new();
 
-    public GraphRunner(string path, SessionOptions options, IReadOnlyList<string> inputNames, string outputName)
+    /// <summary>A session over the graph <paramref name="onnx"/> (already read and checked); <paramref name="path"/> names it in errors.</summary>
+    public GraphRunner(byte[] onnx, string path, SessionOptions options, IReadOnlyList<string> inputNames, string outputName)
     {
-        _session = new InferenceSession(path, options);
+        _session = new InferenceSession(onnx, options);
         _inputNames = inputNames.ToArray();
         _outputNames = new[] { outputName };
         foreach (var n in _inputNames)

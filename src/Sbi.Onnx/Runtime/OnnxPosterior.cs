@@ -38,8 +38,21 @@ public sealed class OnnxPosterior : IDisposable
         _randomInputs = sIn.Skip(1).ToArray();
         using var so = SessionFactory.Create(options, _log, out var provider);
         ExecutionProvider = provider;
-        _sample = new GraphRunner(GraphPath(dir, manifest.Sample.File), so, sIn.Select(i => i.Name).ToList(), manifest.Sample.Output.Name);
-        _logProb = new GraphRunner(GraphPath(dir, manifest.LogProb.File), so, manifest.LogProb.Inputs.Select(i => i.Name).ToList(), manifest.LogProb.Output.Name);
+        if (manifest.Sha256 is null)
+            _log($"Sbi.Onnx: '{dir}' was written before package digests (no \"sha256\" in its manifest); its graphs are loaded unchecked. Export it again to add them.");
+        var (samplePath, sampleBytes) = Graph(dir, manifest, manifest.Sample.File, "sample.file");
+        var (logProbPath, logProbBytes) = Graph(dir, manifest, manifest.LogProb.File, "log_prob.file");
+        _sample = new GraphRunner(sampleBytes, samplePath, so, sIn.Select(i => i.Name).ToList(), manifest.Sample.Output.Name);
+        _logProb = new GraphRunner(logProbBytes, logProbPath, so, manifest.LogProb.Inputs.Select(i => i.Name).ToList(), manifest.LogProb.Output.Name);
+    }
+
+    private static (string Path, byte[] Bytes) Graph(string dir, PosteriorManifest manifest, string file, string member)
+    {
+        string path = PackageFiles.Resolve(dir, file, member);
+        string? expected = null;
+        if (manifest.Sha256 is { } digests && !digests.TryGetValue(file, out expected))
+            throw new Numpy.SbiDataException(Path.Combine(dir, PosteriorManifest.FileName), $"\"sha256\" records no digest for '{file}' (\"{member}\"); expected one per graph file.");
+        return (path, PackageFiles.ReadGraph(path, expected));
     }
 
     /// <summary>The package manifest.</summary>
@@ -61,6 +74,8 @@ public sealed class OnnxPosterior : IDisposable
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">manifest.json or a graph file is missing.</exception>
     /// <exception cref="InvalidDataException">The manifest is corrupt or of an unknown format version, or a graph cannot be loaded.</exception>
+    /// <exception cref="Numpy.SbiDataException">A graph's SHA-256 differs from the manifest's, a graph path is not a plain file name
+    /// inside the package, or a graph holds a non-finite weight.</exception>
     public static OnnxPosterior Load(string packageDir, OnnxPosteriorOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(packageDir);
@@ -75,13 +90,6 @@ public sealed class OnnxPosterior : IDisposable
         }
     }
 
-    private static string GraphPath(string dir, string file)
-    {
-        string p = Path.Combine(dir, file);
-        if (!File.Exists(p)) throw new FileNotFoundException($"Posterior package '{dir}' lacks its graph file '{file}'.", p);
-        return p;
-    }
-
     // ------------------------------------------------------------------------------------ sampling
 
     /// <summary>Draws exactly <paramref name="n"/> samples given <paramref name="x"/>, all inside the prior support.</summary>
@@ -90,7 +98,14 @@ public sealed class OnnxPosterior : IDisposable
     /// <param name="rng">Random source (not thread-safe: one per thread); null uses <see cref="Random.Shared"/>.</param>
     /// <returns>(n, D) samples.</returns>
     /// <exception cref="TimeoutException"><see cref="OnnxPosteriorOptions.MaxSamplingTime"/> elapsed.</exception>
-    public float[,] Sample(int n, float[] x, Random? rng = null)
+    public float[,] Sample(int n, float[] x, Random? rng = null) => Sample(n, x, rng, _options.MaxSamplingTime);
+
+    /// <summary>
+    /// <see cref="Sample(int, float[], Random)"/> with its own time limit (instead of <see cref="OnnxPosteriorOptions.MaxSamplingTime"/>):
+    /// past <paramref name="maxSamplingTime"/> a <see cref="TimeoutException"/> states the acceptance measured so far (the
+    /// estimator's mass inside the prior's support) and what to do.
+    /// </summary>
+    public float[,] Sample(int n, float[] x, Random? rng, TimeSpan? maxSamplingTime)
     {
         if (n <= 0) throw new ArgumentOutOfRangeException(nameof(n), n, $"The number of samples must be positive, got {n}.");
         CheckX(x);
@@ -105,7 +120,7 @@ public sealed class OnnxPosterior : IDisposable
                 for (int k = 0; k < d; k++) result[w, k] = row[k];
                 w++;
             }
-        }, _options.MaxSamplingTime, "posterior samples");
+        }, maxSamplingTime, "posterior samples");
         return result;
     }
 
@@ -161,7 +176,10 @@ public sealed class OnnxPosterior : IDisposable
                     _log($"Sbi.Onnx: only {acceptance:P3} of the estimator's samples lie inside the prior support while drawing {what}; " +
                          "sampling may be very slow (sbi warns likewise). Consider more training or a MaxSamplingTime.");
                 if (timeLimit is { } limit && clock.Elapsed > limit && accepted < n)
-                    throw new TimeoutException($"Drew {accepted} of {n} {what} in {clock.Elapsed.TotalSeconds:F1} s (limit {limit.TotalSeconds:F1} s; acceptance {acceptance:P3}).");
+                    throw new TimeoutException(
+                        $"Drew {accepted} of {n} {what} in {clock.Elapsed.TotalSeconds:F1} s (limit {limit.TotalSeconds:F1} s): only {acceptance:P3} of the " +
+                        $"estimator's mass lies inside the prior's support (measured over {proposed} proposals), so the observation is unlikely under " +
+                        "the trained posterior. Try another x, more training, or sampling without rejection (SampleUnconstrained; samples may then lie outside the prior).");
             }
             return (proposed, accepted);
         }
@@ -190,7 +208,13 @@ public sealed class OnnxPosterior : IDisposable
     /// (sbi's leakage correction; the acceptance is estimated once per x value from
     /// <see cref="OnnxPosteriorOptions.LeakageRejectionSamples"/> accepted draws and cached).
     /// </summary>
-    public float[] LogProb(float[,] theta, float[] x, bool normalize = true)
+    public float[] LogProb(float[,] theta, float[] x, bool normalize = true) => LogProb(theta, x, normalize, _options.MaxSamplingTime);
+
+    /// <summary>
+    /// <see cref="LogProb(float[,], float[], bool)"/> whose leakage correction runs under <paramref name="maxSamplingTime"/>
+    /// (instead of <see cref="OnnxPosteriorOptions.MaxSamplingTime"/>); past it a <see cref="TimeoutException"/> states the acceptance.
+    /// </summary>
+    public float[] LogProb(float[,] theta, float[] x, bool normalize, TimeSpan? maxSamplingTime)
     {
         ArgumentNullException.ThrowIfNull(theta);
         if (theta.GetLength(1) != D) throw new ArgumentException($"theta must have D = {D} columns, got {theta.GetLength(1)}.", nameof(theta));
@@ -201,7 +225,7 @@ public sealed class OnnxPosterior : IDisposable
         var flat = new float[n * D];
         Buffer.BlockCopy(theta, 0, flat, 0, flat.Length * sizeof(float));
         RawLogProb(flat, n, x, result);
-        float correction = normalize ? (float)Math.Log(LeakageAcceptance(x)) : 0f;
+        float correction = normalize ? (float)Math.Log(LeakageAcceptance(x, maxSamplingTime)) : 0f;
         for (int i = 0; i < n; i++)
             result[i] = Prior.InSupport(new ReadOnlySpan<float>(flat, i * D, D)) ? result[i] - correction : float.NegativeInfinity;
         return result;
@@ -241,7 +265,10 @@ public sealed class OnnxPosterior : IDisposable
     /// rejection sampling until <see cref="OnnxPosteriorOptions.LeakageRejectionSamples"/> draws were
     /// accepted; cached per x value. 1 for priors with unbounded support.
     /// </summary>
-    public double LeakageAcceptance(float[] x)
+    public double LeakageAcceptance(float[] x) => LeakageAcceptance(x, _options.MaxSamplingTime);
+
+    /// <summary><see cref="LeakageAcceptance(float[])"/> under its own time limit (nothing is cached when it runs out).</summary>
+    public double LeakageAcceptance(float[] x, TimeSpan? maxSamplingTime)
     {
         CheckX(x);
         if (Prior is MultivariateNormalSpec) return 1.0;
@@ -249,7 +276,7 @@ public sealed class OnnxPosterior : IDisposable
         return _leakage.GetOrAdd(key, _ =>
         {
             var rng = new Random(_options.LeakageSeed);
-            var (proposed, accepted) = Rejection(_options.LeakageRejectionSamples, x, rng, (_, _, _) => { }, _options.MaxSamplingTime, "leakage-correction samples");
+            var (proposed, accepted) = Rejection(_options.LeakageRejectionSamples, x, rng, (_, _, _) => { }, maxSamplingTime, "leakage-correction samples");
             return (double)accepted / proposed;
         });
     }

@@ -48,10 +48,14 @@ internal sealed unsafe class MafSampler : IDisposable
     }
 
     /// <summary>A sampler for the flow's current weights, or null (with the reason) when the flow is not such a MAF.</summary>
+    /// <exception cref="InvalidOperationException">a weight of the flow is not finite: the kernel's clamps and prefix loops
+    /// would turn it into finite, wrong samples, where the module path gives NaN.</exception>
     public static MafSampler? TryCreate(Flow flow, out string reason)
     {
         var layout = MafLayout.TryRead(flow, out reason);
-        return layout is null ? null : new MafSampler(layout);
+        if (layout is null) return null;
+        FiniteWeights.RequireLive(flow, "MAF sampling (fused sampler)");
+        return new MafSampler(layout);
     }
 
     private float* Copy(Tensor t)
