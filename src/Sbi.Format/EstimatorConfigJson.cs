@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -41,13 +42,13 @@ public static class EstimatorConfigJson
     }
 
     /// <summary>Reads a configuration; <paramref name="source"/> names the file in errors.</summary>
-    /// <exception cref="InvalidDataException">a required field is missing or a field has the wrong type.</exception>
+    /// <exception cref="SbiDataException">a required field is missing or a field has the wrong type.</exception>
     public static EstimatorConfig FromJson(JsonElement j, string source)
     {
-        if (j.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{source}: config_json is not a JSON object.");
-        string estimator = Str(j, "estimator", source) ?? throw new InvalidDataException($"{source}: config_json has no \"estimator\".");
-        int d = Int(j, "D", source) ?? throw new InvalidDataException($"{source}: config_json has no \"D\".");
-        int c = Int(j, "C", source) ?? throw new InvalidDataException($"{source}: config_json has no \"C\".");
+        if (j.ValueKind != JsonValueKind.Object) throw new SbiDataException(null, $"{source}: config_json is not a JSON object.");
+        string estimator = Str(j, "estimator", source) ?? throw new SbiDataException(null, $"{source}: config_json has no \"estimator\".");
+        int d = Int(j, "D", source) ?? throw new SbiDataException(null, $"{source}: config_json has no \"D\".");
+        int c = Int(j, "C", source) ?? throw new SbiDataException(null, $"{source}: config_json has no \"C\".");
         var xShape = j.TryGetProperty("x_shape", out var xs) && xs.ValueKind == JsonValueKind.Array
             ? xs.EnumerateArray().Select(e => e.GetInt64()).ToArray() : new long[] { c };
         bool made = estimator == "made";
@@ -84,7 +85,7 @@ public static class EstimatorConfigJson
     public static JsonDocument Parse(string json, string source)
     {
         try { return JsonDocument.Parse(json); }
-        catch (JsonException e) { throw new InvalidDataException($"{source}: config_json is not valid JSON: {e.Message}", e); }
+        catch (JsonException e) { throw new SbiDataException(null, $"{source}: config_json is not valid JSON: {e.Message}", e); }
     }
 
     // Absent: sbi's default (independent); null: sbi's None.
@@ -93,27 +94,27 @@ public static class EstimatorConfigJson
         if (!j.TryGetProperty(name, out var v)) return ZScoreMode.Independent;
         if (v.ValueKind == JsonValueKind.Null) return ZScoreMode.None;
         try { return ZScoreModes.Parse(Str(j, name, source), name); }
-        catch (ArgumentException e) { throw new InvalidDataException($"{source}: {e.Message}", e); }
+        catch (ArgumentException e) { throw new SbiDataException(null, $"{source}: {e.Message}", e); }
     }
 
     private static int? Int(JsonElement j, string name, string source)
     {
         if (!j.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         return v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i
-            : throw new InvalidDataException($"{source}: config_json field \"{name}\" must be an integer; got {v.GetRawText()}.");
+            : throw new SbiDataException(null, $"{source}: config_json field \"{name}\" must be an integer; got {v.GetRawText()}.");
     }
 
     private static double? Num(JsonElement j, string name, string source)
     {
         if (!j.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         return v.ValueKind == JsonValueKind.Number ? v.GetDouble()
-            : throw new InvalidDataException($"{source}: config_json field \"{name}\" must be a number; got {v.GetRawText()}.");
+            : throw new SbiDataException(null, $"{source}: config_json field \"{name}\" must be a number; got {v.GetRawText()}.");
     }
 
     private static string? Str(JsonElement j, string name, string source)
     {
         if (!j.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
         return v.ValueKind == JsonValueKind.String ? v.GetString()
-            : throw new InvalidDataException($"{source}: config_json field \"{name}\" must be a string; got {v.ValueKind}.");
+            : throw new SbiDataException(null, $"{source}: config_json field \"{name}\" must be a string; got {v.ValueKind}.");
     }
 }

@@ -11,7 +11,7 @@ public static class ModelArchive
 {
     /// <summary>Reads a model file or an sbi parity fixture: the document and the state dict (keys without "sd/").</summary>
     /// <exception cref="FileNotFoundException">the file does not exist.</exception>
-    /// <exception cref="InvalidDataException">not an npz, no config_json, an unknown format or version, a bad field.</exception>
+    /// <exception cref="SbiDataException">not an npz, no config_json, an unknown format or version, a bad field.</exception>
     /// <exception cref="SbiDataException">a member's SHA-256 differs from the one recorded (a corrupt or altered file), or a
     /// size field of the configuration is out of range for the stored weights (<see cref="ConfigBounds"/>).</exception>
     /// <param name="path">The file.</param>
@@ -22,7 +22,7 @@ public static class ModelArchive
         if (!File.Exists(path)) throw new FileNotFoundException($"model file not found: {path}", path);
         var npz = NpzFile.Load(path);
         if (!npz.TryGetValue(ModelDocument.ConfigMember, out var config))
-            throw new InvalidDataException($"{path}: not an Sbi.Net model or sbi fixture (no {ModelDocument.ConfigMember} member).");
+            throw new SbiDataException(null, $"{path}: not an Sbi.Net model or sbi fixture (no {ModelDocument.ConfigMember} member).");
         // sbi's fixtures keep a BoxUniform prior as two arrays instead of JSON.
         PriorSpec? fixturePrior = npz.TryGetValue("prior_low", out var lo) && npz.TryGetValue("prior_high", out var hi)
             ? new BoxUniformSpec(lo.AsFloat32(), hi.AsFloat32()) : null;

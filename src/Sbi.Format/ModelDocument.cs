@@ -63,10 +63,10 @@ public sealed record ModelDocument(EstimatorConfig Config, PriorSpec? Prior, flo
         if (sbiNet)
         {
             if (fmt.ValueKind != JsonValueKind.String || fmt.GetString() != FormatName)
-                throw new InvalidDataException($"{source}: format '{fmt}' is not '{FormatName}'.");
+                throw new SbiDataException(null, $"{source}: format '{fmt}' is not '{FormatName}'.");
             int version = j.TryGetProperty("format_version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) ? n : -1;
             if (version < 1 || version > FormatVersion)
-                throw new InvalidDataException($"{source}: model format version {version} is not supported; this build reads versions 1 to {FormatVersion}.");
+                throw new SbiDataException(null, $"{source}: model format version {version} is not supported; this build reads versions 1 to {FormatVersion}.");
         }
         var config = EstimatorConfigJson.FromJson(j, source);
         var prior = j.TryGetProperty("prior", out var p) && p.ValueKind == JsonValueKind.Object ? PriorSpec.FromJson(p, source) : fallbackPrior;
@@ -76,10 +76,10 @@ public sealed record ModelDocument(EstimatorConfig Config, PriorSpec? Prior, flo
             defaultX = dx.EnumerateArray().Select(e => e.GetSingle()).ToArray();
             long expected = config.XShape.Aggregate(1L, (a, b) => a * b);
             if (defaultX.Length != expected)
-                throw new InvalidDataException($"{source}: default_x has {defaultX.Length} values; x_shape ({string.Join(", ", config.XShape)}) needs {expected}.");
+                throw new SbiDataException(null, $"{source}: default_x has {defaultX.Length} values; x_shape ({string.Join(", ", config.XShape)}) needs {expected}.");
         }
         if (prior is not null && prior.D != config.D)
-            throw new InvalidDataException($"{source}: the prior has dimension {prior.D} but the estimator has D = {config.D}.");
+            throw new SbiDataException(null, $"{source}: the prior has dimension {prior.D} but the estimator has D = {config.D}.");
         return new ModelDocument(config, prior, defaultX) { MemberSha256 = ReadDigests(j, source), IsSbiNetFile = sbiNet };
     }
 

@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -32,10 +33,10 @@ public abstract record PriorSpec
             {
                 "box_uniform" => new BoxUniformSpec(Floats(j, "low", source), Floats(j, "high", source)),
                 "multivariate_normal" => new MultivariateNormalSpec(Floats(j, "loc", source), Matrix(j, "covariance_matrix", source)),
-                _ => throw new InvalidDataException($"{source}: unknown prior kind '{kind}'; expected box_uniform or multivariate_normal."),
+                _ => throw new SbiDataException(null, $"{source}: unknown prior kind '{kind}'; expected box_uniform or multivariate_normal."),
             };
         }
-        catch (ArgumentException e) { throw new InvalidDataException($"{source}: invalid prior: {e.Message}", e); }
+        catch (ArgumentException e) { throw new SbiDataException(null, $"{source}: invalid prior: {e.Message}", e); }
     }
 
     /// <summary>Reads a prior from a JSON node.</summary>
@@ -50,18 +51,18 @@ public abstract record PriorSpec
 
     private static float[] Floats(JsonElement e, string key, string source) =>
         e.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Array ? v.EnumerateArray().Select(x => x.GetSingle()).ToArray()
-            : throw new InvalidDataException($"{source}: prior field '{key}' is missing or not an array.");
+            : throw new SbiDataException(null, $"{source}: prior field '{key}' is missing or not an array.");
 
     private static float[,] Matrix(JsonElement e, string key, string source)
     {
         if (!e.TryGetProperty(key, out var v) || v.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException($"{source}: prior field '{key}' is missing or not a nested array.");
+            throw new SbiDataException(null, $"{source}: prior field '{key}' is missing or not a nested array.");
         var rows = v.EnumerateArray().Select(r => r.ValueKind == JsonValueKind.Array ? r.EnumerateArray().Select(x => x.GetSingle()).ToArray()
-            : throw new InvalidDataException($"{source}: prior field '{key}' is not a nested array.")).ToArray();
+            : throw new SbiDataException(null, $"{source}: prior field '{key}' is not a nested array.")).ToArray();
         var m = new float[rows.Length, rows.Length];
         for (int i = 0; i < rows.Length; i++)
         {
-            if (rows[i].Length != rows.Length) throw new InvalidDataException($"{source}: prior '{key}' is not square.");
+            if (rows[i].Length != rows.Length) throw new SbiDataException(null, $"{source}: prior '{key}' is not square.");
             for (int j = 0; j < rows.Length; j++) m[i, j] = rows[i][j];
         }
         return m;

@@ -16,7 +16,7 @@ public sealed class PythonUnavailableException : Exception
 /// embedded CPython (pythonnet) with numpy.
 /// </summary>
 /// <remarks>
-/// <para>Results use the same .NET types as <see cref="TorchPt.Load(string)"/>, with numpy arrays as
+/// <para>Results use the same .NET types as <see cref="TorchPt.Load(string, ReadLimits?)"/>, with numpy arrays as
 /// <see cref="NpyArray"/>: <c>object?[]</c> (tuple), <c>List&lt;object?&gt;</c>, <see cref="PickleDict"/>,
 /// string, long, double, bool, byte[], null.</para>
 /// <para>Safety: unpickling runs through a restricted <c>pickle.Unpickler</c> whose <c>find_class</c>
@@ -181,7 +181,7 @@ def array_parts(o):
     /// <summary>Unpickles <paramref name="path"/> (numpy arrays and plain containers only).</summary>
     /// <exception cref="FileNotFoundException">the file does not exist.</exception>
     /// <exception cref="PythonUnavailableException">no usable Python with numpy.</exception>
-    /// <exception cref="InvalidDataException">the pickle is corrupt, truncated, or holds other objects;
+    /// <exception cref="SbiDataException">the pickle is corrupt, truncated, or holds other objects;
     /// the message names the file.</exception>
     public static object? Load(string path)
     {
@@ -197,10 +197,10 @@ def array_parts(o):
             }
             catch (PythonException e)
             {
-                throw new InvalidDataException($"{path}: cannot unpickle: {e.Type.Name}: {e.Message}", e);
+                throw new SbiDataException(null, $"{path}: cannot unpickle: {e.Type.Name}: {e.Message}", e);
             }
             using (obj)
-                return Convert(obj, path, "");
+                return Convert(obj, path, "", 0, new int[1]);
         }
     }
 
@@ -208,11 +208,19 @@ def array_parts(o):
     public static NpyArray LoadArray(string path)
     {
         var o = Load(path);
-        return o as NpyArray ?? throw new InvalidDataException($"{path}: expected one numpy array, found {PickleValues.Describe(o)}");
+        return o as NpyArray ?? throw new SbiDataException(null, $"{path}: expected one numpy array, found {PickleValues.Describe(o)}");
     }
 
-    private static object? Convert(PyObject o, string path, string where)
+    // Python's unpickler builds self-referencing and deeply nested objects without complaint; converting them is this
+    // recursion, so the depth (a cycle never ends) and the number of values made (shared references are converted
+    // once per reference) are bounded as Sbi.Numpy's own reader bounds them (ReadLimits.Default).
+    private static object? Convert(PyObject o, string path, string where, int depth, int[] made)
     {
+        var limits = ReadLimits.Default;
+        if (depth > limits.MaxNestingDepth)
+            throw new SbiDataException(null, $"{path}: nesting deeper than {limits.MaxNestingDepth} levels at {where} (a self-referencing or hostile pickle)");
+        if (++made[0] > limits.MaxPickleValues)
+            throw new SbiDataException(null, $"{path}: more than {limits.MaxPickleValues:N0} values (shared references are expanded once per use)");
         string kind;
         using (var k = _helper!.InvokeMethod("kind", o)) kind = k.As<string>();
         string at = where.Length == 0 ? "" : $" at {where}";
@@ -222,7 +230,7 @@ def array_parts(o):
             case "bool": return o.IsTrue();
             case "int":
                 try { return o.As<long>(); }
-                catch (Exception e) { throw new InvalidDataException($"{path}: integer{at} does not fit in 64 bits", e); }
+                catch (Exception e) { throw new SbiDataException(null, $"{path}: integer{at} does not fit in 64 bits", e); }
             case "float": return o.As<double>();
             case "str": return o.As<string>();
             case "bytes":
@@ -234,7 +242,7 @@ def array_parts(o):
                     var items = new List<object?>();
                     int i = 0;
                     foreach (PyObject item in new PyIterable(o))
-                        using (item) items.Add(Convert(item, path, $"{where}[{i++}]"));
+                        using (item) items.Add(Convert(item, path, $"{where}[{i++}]", depth + 1, made));
                     return kind == "tuple" ? items.ToArray() : items;
                 }
             case "dict":
@@ -246,13 +254,13 @@ def array_parts(o):
                         {
                             using var key = kv[0];
                             using var value = kv[1];
-                            var k = Convert(key, path, where + "{key}") ?? throw new InvalidDataException($"{path}: dict{at} has a None key");
-                            d.Set(k, Convert(value, path, $"{where}[{(k is string s ? "'" + s + "'" : k)}]"));
+                            var k = Convert(key, path, where + "{key}", depth + 1, made) ?? throw new SbiDataException(null, $"{path}: dict{at} has a None key");
+                            d.Set(k, Convert(value, path, $"{where}[{(k is string s ? "'" + s + "'" : k)}]", depth + 1, made));
                         }
                     return d;
                 }
             default:
-                throw new InvalidDataException($"{path}: unsupported Python value{at} of type {kind["other:".Length..]}; expected numpy arrays, tuples, lists, dicts, strings or numbers");
+                throw new SbiDataException(null, $"{path}: unsupported Python value{at} of type {kind["other:".Length..]}; expected numpy arrays, tuples, lists, dicts, strings or numbers");
         }
     }
 
@@ -264,7 +272,7 @@ def array_parts(o):
         using (var s = parts[1]) shape = s.As<long[]>();
         long nbytes = parts[2].As<long>();
         Npy.CheckDescr(descr, $"{path}: numpy array{at}");
-        if (nbytes > Array.MaxLength) throw new InvalidDataException($"{path}: numpy array{at} has {nbytes} bytes, over one .NET array's limit");
+        if (nbytes > Array.MaxLength) throw new SbiDataException(null, $"{path}: numpy array{at} has {nbytes} bytes, over one .NET array's limit");
         using var arr = parts[3];
         byte[] data = nbytes == 0 ? Array.Empty<byte>() : ReadBuffer(arr, (int)nbytes);
         return Npy.FromParts(descr, shape, data, $"{path}: numpy array{at}");

@@ -76,7 +76,22 @@ public class TrainSampleTests
         // x far outside anything simulated: the flow's mass lies outside the box prior and almost every draw is rejected.
         var r = CliRun.Of("sample", "--model", model, "--x", "40,40", "-n", "1000000", "--out", w["s.npy"], "--max-sampling-time", "0.5");
         Assert.That(r.Code, Is.EqualTo(1), r.ToString());
-        Assert.That(r.Err, Does.Contain("sbi-net: error: Rejection sampling exceeded max_sampling_time"));
+        Assert.That(r.Err, Does.StartWith("sbi-net: error: Posterior sampling exceeded maxSamplingTime").And.Contain("unlikely under the trained posterior"));
+        Assert.That(r.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "stopped by the limit, not by finishing");
+        Assert.That(File.Exists(w["s.npy"]), Is.False);
+    }
+
+    [Test]
+    public void OnnxSamplingWhereThePosteriorMissesThePriorStopsAtTheTimeLimit()
+    {
+        using var w = new Workspace();
+        var (theta, x) = w.Simulations(200, 200);
+        var model = w["m.npz"];
+        Assert.That(CliRun.Of(Train(theta, x, model)).Code, Is.EqualTo(0));
+        Assert.That(CliRun.Of("export", "--model", model, "--out", w["pkg"]).Code, Is.EqualTo(0));
+        var r = CliRun.Of("sample", "--package", w["pkg"], "--x", "40,40", "-n", "1000000", "--out", w["s.npy"], "--max-sampling-time", "0.5");
+        Assert.That(r.Code, Is.EqualTo(1), r.ToString());
+        Assert.That(r.Err, Does.StartWith("sbi-net: error: ").And.Contain("unlikely under the trained posterior"));
         Assert.That(r.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "stopped by the limit, not by finishing");
         Assert.That(File.Exists(w["s.npy"]), Is.False);
     }

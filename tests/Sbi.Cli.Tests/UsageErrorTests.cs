@@ -127,9 +127,4 @@ public class UsageErrorTests
         AssertUsageError(CliRun.Of("export", "--model", w["model.npz"], "--out", w.Root), "would overwrite the input --model");
     }
 
-    [Test]
-    public void SampleRefusesTimeLimitsOnTheOnnxPathRatherThanIgnoringThem()
-    {
-        AssertUsageError(CliRun.Of("sample", "--package", "pkg", "--x", "1,2", "--max-sampling-time", "5"), "--max-sampling-time works with --model only");
-    }
 }

@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
 
@@ -60,7 +61,7 @@ public class EstimatorConfigJsonTests
     [TestCase("{not json", "not valid JSON")]
     public void BadConfigsNameTheFileAndTheField(string json, string expected)
     {
-        var ex = Assert.Throws<InvalidDataException>(() => Read(json));
+        var ex = Assert.Throws<SbiDataException>(() => Read(json));
         Assert.That(ex!.Message, Does.Contain("test.json").And.Contain(expected));
     }
 }

@@ -66,17 +66,17 @@ public class ModelArchiveTests
         }
         JsonObject Json() => Document().ToJson();
         var newer = Json(); newer["format_version"] = ModelDocument.FormatVersion + 1;
-        Assert.That(Assert.Throws<InvalidDataException>(() => ModelArchive.Read(Write("newer.npz", newer)))!.Message,
+        Assert.That(Assert.Throws<SbiDataException>(() => ModelArchive.Read(Write("newer.npz", newer)))!.Message,
             Does.Contain($"version {ModelDocument.FormatVersion + 1}").And.Contain("newer.npz"));
         var other = Json(); other["format"] = "keras";
-        Assert.That(Assert.Throws<InvalidDataException>(() => ModelArchive.Read(Write("other.npz", other)))!.Message, Does.Contain("keras"));
+        Assert.That(Assert.Throws<SbiDataException>(() => ModelArchive.Read(Write("other.npz", other)))!.Message, Does.Contain("keras"));
         var wrongPrior = Json(); wrongPrior["prior"] = new BoxUniformSpec(new[] { 0f }, new[] { 1f }).ToJson();
-        Assert.That(Assert.Throws<InvalidDataException>(() => ModelArchive.Read(Write("prior.npz", wrongPrior)))!.Message, Does.Contain("dimension 1").And.Contain("D = 2"));
+        Assert.That(Assert.Throws<SbiDataException>(() => ModelArchive.Read(Write("prior.npz", wrongPrior)))!.Message, Does.Contain("dimension 1").And.Contain("D = 2"));
         var wrongX = Json(); wrongX["default_x"] = new JsonArray(1.0, 2.0);
-        Assert.That(Assert.Throws<InvalidDataException>(() => ModelArchive.Read(Write("x.npz", wrongX)))!.Message, Does.Contain("default_x has 2 values"));
+        Assert.That(Assert.Throws<SbiDataException>(() => ModelArchive.Read(Write("x.npz", wrongX)))!.Message, Does.Contain("default_x has 2 values"));
         var noConfig = Path.Combine(_dir, "plain.npz");
         Npz.Write(noConfig, Weights);
-        Assert.That(Assert.Throws<InvalidDataException>(() => ModelArchive.Read(noConfig))!.Message, Does.Contain("config_json"));
+        Assert.That(Assert.Throws<SbiDataException>(() => ModelArchive.Read(noConfig))!.Message, Does.Contain("config_json"));
         Assert.Throws<FileNotFoundException>(() => ModelArchive.Read(Path.Combine(_dir, "missing.npz")));
     }
 
@@ -88,9 +88,9 @@ public class ModelArchiveTests
         Assert.That((back.Low, back.High), Is.EqualTo((box.Low, box.High)));
         Assert.That(box.InSupport(new[] { 1f, 3.5f }), Is.True, "sbi's box is closed");
         Assert.That(box.InSupport(new[] { float.NaN, 1f }), Is.False);
-        var ex = Assert.Throws<InvalidDataException>(() => PriorSpec.FromJson(new JsonObject { ["kind"] = "gamma" }, "p.json"));
+        var ex = Assert.Throws<SbiDataException>(() => PriorSpec.FromJson(new JsonObject { ["kind"] = "gamma" }, "p.json"));
         Assert.That(ex!.Message, Does.Contain("p.json").And.Contain("gamma"));
-        ex = Assert.Throws<InvalidDataException>(() => PriorSpec.FromJson(new JsonObject { ["kind"] = "box_uniform", ["low"] = new JsonArray(1.0), ["high"] = new JsonArray(0.0) }, "p.json"));
+        ex = Assert.Throws<SbiDataException>(() => PriorSpec.FromJson(new JsonObject { ["kind"] = "box_uniform", ["low"] = new JsonArray(1.0), ["high"] = new JsonArray(0.0) }, "p.json"));
         Assert.That(ex!.Message, Does.Contain("p.json"));
     }
 }

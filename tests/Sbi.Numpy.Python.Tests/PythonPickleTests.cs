@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Sbi.Numpy;
 using Sbi.Numpy.Pickle;
 
 using Sbi.Numpy.Python;
@@ -97,17 +98,32 @@ public class PythonPickleTests
         const string marker = "/tmp/sbi-compat-evil-pickle-ran";
         File.Delete(marker);
         var p = TestData.Npy("evil.pkl");
-        var ex = Assert.Throws<InvalidDataException>(() => PythonPickle.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("refusing to load posix.system"));
         Assert.That(File.Exists(marker), Is.False);
+    }
+
+    /// <summary>A list that contains itself unpickles fine in Python; converting it must stop at the depth limit.</summary>
+    [Test]
+    public void ASelfReferencingListIsRefusedAtTheDepthLimit()
+    {
+        // PROTO 2, EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP: l = []; l.append(l)
+        var path = Path.Combine(Path.GetTempPath(), $"self-ref-{Guid.NewGuid():N}.pkl");
+        File.WriteAllBytes(path, new byte[] { 0x80, 0x02, (byte)']', (byte)'q', 0x00, (byte)'h', 0x00, (byte)'a', (byte)'.' });
+        try
+        {
+            var ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(path));
+            Assert.That(ex!.Message, Does.Contain("nesting deeper than"));
+        }
+        finally { File.Delete(path); }
     }
 
     [Test]
     public void RefusesUnknownClassesAndObjectArrays()
     {
-        var ex = Assert.Throws<InvalidDataException>(() => PythonPickle.Load(TestData.Npy("counter.pkl")));
+        var ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(TestData.Npy("counter.pkl")));
         Assert.That(ex!.Message, Does.Contain("collections.Counter"));
-        ex = Assert.Throws<InvalidDataException>(() => PythonPickle.Load(TestData.Npy("object_array.pkl")));
+        ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(TestData.Npy("object_array.pkl")));
         Assert.That(ex!.Message, Does.Contain("object arrays"));
     }
 
@@ -115,7 +131,7 @@ public class PythonPickleTests
     public void RefusesTorchPicklesWithoutImportingTorch()
     {
         var p = TestData.Pt("torch_tensor.pkl");
-        var ex = Assert.Throws<InvalidDataException>(() => PythonPickle.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(p));
         Assert.That(ex!.Message, Does.Contain("PyTorch objects").And.Contain("torch.save"));
         // The interpreter survives the refusal (SimulationDataTests also load pickles next to TorchSharp's libtorch).
         Assert.That(PythonPickle.IsAvailable(out _), Is.True);
@@ -128,20 +144,20 @@ public class PythonPickleTests
         var bytes = File.ReadAllBytes(TestData.Npy("sim_tuple.pkl"));
         var p = tmp.File("t.pkl");
         File.WriteAllBytes(p, bytes[..(bytes.Length / 2)]);
-        var ex = Assert.Throws<InvalidDataException>(() => PythonPickle.Load(p));
+        var ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(p));
         Assert.That(ex!.Message, Does.Contain(p).And.Contain("cannot unpickle"));
         File.WriteAllText(p, "this is not a pickle");
-        ex = Assert.Throws<InvalidDataException>(() => PythonPickle.Load(p));
+        ex = Assert.Throws<SbiDataException>(() => PythonPickle.Load(p));
         Assert.That(ex!.Message, Does.Contain(p));
         File.WriteAllBytes(p, Array.Empty<byte>());
-        Assert.Throws<InvalidDataException>(() => PythonPickle.Load(p));
+        Assert.Throws<SbiDataException>(() => PythonPickle.Load(p));
     }
 
     [Test]
     public void MissingFileAndWrongKind()
     {
         Assert.Throws<FileNotFoundException>(() => PythonPickle.Load("/nonexistent/a.pkl"));
-        var ex = Assert.Throws<InvalidDataException>(() => PythonPickle.LoadArray(TestData.Npy("sim_tuple.pkl")));
+        var ex = Assert.Throws<SbiDataException>(() => PythonPickle.LoadArray(TestData.Npy("sim_tuple.pkl")));
         Assert.That(ex!.Message, Does.Contain("expected one numpy array").And.Contain("a tuple of 2"));
     }
 }

@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
 using Sbi.Onnx.Export;
@@ -37,13 +38,13 @@ public class BadInputTests
     {
         var dir = CopyPackage("corrupt_manifest");
         File.WriteAllText(Path.Combine(dir, "manifest.json"), "{ not json");
-        Assert.Throws<InvalidDataException>(() => OnnxPosterior.Load(dir));
+        Assert.Throws<SbiDataException>(() => OnnxPosterior.Load(dir));
 
         dir = CopyPackage("future_version");
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "manifest.json")))!;
         json["format_version"] = 99;
         File.WriteAllText(Path.Combine(dir, "manifest.json"), json.ToJsonString());
-        var ex = Assert.Throws<InvalidDataException>(() => OnnxPosterior.Load(dir));
+        var ex = Assert.Throws<SbiDataException>(() => OnnxPosterior.Load(dir));
         Assert.That(ex!.Message, Does.Contain("version 99"));
     }
 
@@ -84,14 +85,14 @@ public class BadInputTests
         var dir = Scratch("models");
         var notZip = Path.Combine(dir, "garbage.npz");
         File.WriteAllText(notZip, "this is not a zip archive");
-        Assert.Throws<InvalidDataException>(() => EstimatorModel.LoadNpz(notZip));
+        Assert.Throws<SbiDataException>(() => EstimatorModel.LoadNpz(notZip));
 
         var future = Path.Combine(dir, "future.npz");
         TestNpz.Rewrite(Fixtures.PathOf("maf", 2), future, new Dictionary<string, byte[]?>
         {
             ["config_json"] = TestNpz.StringNpy("{\"format\": \"sbi-net-model\", \"format_version\": 7, \"estimator\": \"maf\", \"D\": 2, \"C\": 3}"),
         });
-        Assert.That(Assert.Throws<InvalidDataException>(() => EstimatorModel.LoadNpz(future))!.Message, Does.Contain("version 7"));
+        Assert.That(Assert.Throws<SbiDataException>(() => EstimatorModel.LoadNpz(future))!.Message, Does.Contain("version 7"));
 
         var unknown = Path.Combine(dir, "unknown_kind.npz");
         TestNpz.Rewrite(Fixtures.PathOf("maf", 2), unknown, new Dictionary<string, byte[]?>

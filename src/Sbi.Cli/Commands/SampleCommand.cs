@@ -36,7 +36,6 @@ internal static class SampleCommand
             if (hasModel == hasPackage) r.AddError("give either --package (ONNX) or --model (model file)");
             if (hasPackage && r.GetValue(x) is null) r.AddError("--x is required with --package");
             // OnnxPosterior.Sample has no time limit yet; refusing beats ignoring the option silently.
-            if (hasPackage && r.GetValue(maxTime) is not null) r.AddError("--max-sampling-time works with --model only for now (ONNX Runtime sampling has no time limit)");
         });
         cmd.SetAction(p => Run(ctx, new Settings(p.GetValue(model), p.GetValue(package), p.GetValue(x), p.GetValue(n), p.GetValue(seed),
             p.GetValue(threads), p.GetValue(output)!, p.GetValue(maxTime))));
@@ -75,7 +74,7 @@ internal static class SampleCommand
         var x = s.X!.Values();
         SampleBudget.Check(s.N, posterior.D);
         var clock = Stopwatch.StartNew();
-        var samples = posterior.Sample(s.N, x, s.Seed);
+        var samples = posterior.Sample(s.N, x, new Random(s.Seed), s.MaxSamplingTime);
         var flat = new float[samples.Length];
         Buffer.BlockCopy(samples, 0, flat, 0, flat.Length * sizeof(float));
         var array = NpyArray.FromFloat32(flat, new long[] { samples.GetLength(0), samples.GetLength(1) });

@@ -70,11 +70,11 @@ public sealed class SimulationData : IDisposable
         $"SimulationData({Count} simulations, theta ({Count}, {ThetaDim}), x ({Count}, {XDim}), {InvalidRowCount} invalid x rows; from {Source})";
 
     /// <summary>A new data set without the rows whose x has NaN or ±inf.</summary>
-    /// <exception cref="InvalidDataException">every row is invalid.</exception>
+    /// <exception cref="SbiDataException">every row is invalid.</exception>
     public SimulationData WithoutInvalidRows()
     {
         if (InvalidRowCount == Count)
-            throw new InvalidDataException($"{Source}: all {Count} rows of x contain NaN or inf; nothing is left to train on");
+            throw new SbiDataException(null, $"{Source}: all {Count} rows of x contain NaN or inf; nothing is left to train on");
         Tensor t, x;
         using (var scope = torch.NewDisposeScope())
         {
@@ -128,7 +128,7 @@ public sealed class SimulationData : IDisposable
         {
             return Create(t, xx, "tensors");
         }
-        catch (InvalidDataException e)
+        catch (SbiDataException e)
         {
             throw new ArgumentException(e.Message, e);
         }
@@ -150,8 +150,8 @@ public sealed class SimulationData : IDisposable
             FileKind.Zip when IsTorchZip(path) => LoadPt(path, thetaName, xName),
             FileKind.Zip => LoadNpz(path, thetaName, xName),
             FileKind.Pickle => LoadPickle(path, thetaName, xName),
-            FileKind.Npy => throw new InvalidDataException($"{path}: a .npy file holds one array; pass theta and x as two files (SimulationData.Load(thetaPath, xPath)) or use an .npz archive"),
-            _ => throw new InvalidDataException($"{path}: not a numpy (.npy/.npz), PyTorch (.pt) or pickle file: {DescribeStart(path)}"),
+            FileKind.Npy => throw new SbiDataException(null, $"{path}: a .npy file holds one array; pass theta and x as two files (SimulationData.Load(thetaPath, xPath)) or use an .npz archive"),
+            _ => throw new SbiDataException(null, $"{path}: not a numpy (.npy/.npz), PyTorch (.pt) or pickle file: {DescribeStart(path)}"),
         };
     }
 
@@ -160,7 +160,7 @@ public sealed class SimulationData : IDisposable
     {
         var npz = NpzFile.Load(path);
         NpyArray Get(string name, string role) => npz.TryGetValue(name, out var a) ? a
-            : throw new InvalidDataException($"{path}: no array named '{name}' for {role}; the archive has {string.Join(", ", npz.Keys.Take(20).Select(k => "'" + k + "'"))}");
+            : throw new SbiDataException(null, $"{path}: no array named '{name}' for {role}; the archive has {string.Join(", ", npz.Keys.Take(20).Select(k => "'" + k + "'"))}");
         return FromArrays(Get(thetaName, "theta"), Get(xName, "x"), path, $"{path}: array '{thetaName}'", $"{path}: array '{xName}'");
     }
 
@@ -233,12 +233,12 @@ public sealed class SimulationData : IDisposable
             case FileKind.Zip when IsTorchZip(path):
                 return TorchPt.LoadArray(path);
             case FileKind.Zip:
-                throw new InvalidDataException($"{path}: an .npz archive holds several arrays; use SimulationData.LoadNpz(path, thetaName, xName)");
+                throw new SbiDataException(null, $"{path}: an .npz archive holds several arrays; use SimulationData.LoadNpz(path, thetaName, xName)");
             case FileKind.Pickle:
                 var o = ReadPickle(path);
-                return o as NpyArray ?? throw new InvalidDataException($"{path}: expected one numpy array, found {PickleValues.Describe(o)}");
+                return o as NpyArray ?? throw new SbiDataException(null, $"{path}: expected one numpy array, found {PickleValues.Describe(o)}");
             default:
-                throw new InvalidDataException($"{path}: not a .npy, .pt or pickle file: {DescribeStart(path)}");
+                throw new SbiDataException(null, $"{path}: not a .npy, .pt or pickle file: {DescribeStart(path)}");
         }
     }
 
@@ -252,7 +252,7 @@ public sealed class SimulationData : IDisposable
                 if (d[thetaName] is NpyArray ta && d[xName] is NpyArray xa) return (ta, xa);
                 break;
         }
-        throw new InvalidDataException($"{path}: expected (theta, x) as a tuple or list of two {what} or a dict with keys '{thetaName}' and '{xName}'; found {PickleValues.Describe(o)}");
+        throw new SbiDataException(null, $"{path}: expected (theta, x) as a tuple or list of two {what} or a dict with keys '{thetaName}' and '{xName}'; found {PickleValues.Describe(o)}");
     }
 
     /// <summary>Checks both arrays (2-D, float32 or float64, rows, columns) before any tensor is made, then converts.</summary>
@@ -261,7 +261,7 @@ public sealed class SimulationData : IDisposable
         CheckArray(theta, thetaWhat ?? $"{source}: theta", "theta");
         CheckArray(x, xWhat ?? $"{source}: x", "x");
         if (theta.Shape[0] != x.Shape[0])
-            throw new InvalidDataException($"{source}: theta has shape ({string.Join(", ", theta.Shape)}) and x has shape ({string.Join(", ", x.Shape)}); their first dimensions (the number of simulations) must be equal");
+            throw new SbiDataException(null, $"{source}: theta has shape ({string.Join(", ", theta.Shape)}) and x has shape ({string.Join(", ", x.Shape)}); their first dimensions (the number of simulations) must be equal");
         return Create(theta.ToTensor(), x.ToTensor(), source);
     }
 
@@ -269,13 +269,13 @@ public sealed class SimulationData : IDisposable
     {
         string shape = "(" + string.Join(", ", a.Shape) + ")";
         if (a.ElementType is not (NpyElementType.Float32 or NpyElementType.Float64))
-            throw new InvalidDataException($"{what}: dtype {a.DType}, shape {shape}; {role} must be float32 or float64");
+            throw new SbiDataException(null, $"{what}: dtype {a.DType}, shape {shape}; {role} must be float32 or float64");
         if (a.NDim != 2)
-            throw new InvalidDataException($"{what}: shape {shape} has {a.NDim} dimensions; {role} must be 2-D (simulations, features){(a.NDim == 1 ? ", e.g. reshape(-1, 1)" : "")}");
+            throw new SbiDataException(null, $"{what}: shape {shape} has {a.NDim} dimensions; {role} must be 2-D (simulations, features){(a.NDim == 1 ? ", e.g. reshape(-1, 1)" : "")}");
         if (a.Shape[0] == 0)
-            throw new InvalidDataException($"{what}: shape {shape} has no rows; at least one simulation is needed");
+            throw new SbiDataException(null, $"{what}: shape {shape} has no rows; at least one simulation is needed");
         if (a.Shape[1] == 0)
-            throw new InvalidDataException($"{what}: shape {shape} has no columns");
+            throw new SbiDataException(null, $"{what}: shape {shape} has no columns");
     }
 
     /// <summary>Validates, casts to float32 and takes ownership; on error disposes both.</summary>
@@ -286,7 +286,7 @@ public sealed class SimulationData : IDisposable
             Check(theta, thetaWhat ?? $"{source}: theta", "theta");
             Check(x, xWhat ?? $"{source}: x", "x");
             if (theta.shape[0] != x.shape[0])
-                throw new InvalidDataException($"{source}: theta has shape ({string.Join(", ", theta.shape)}) and x has shape ({string.Join(", ", x.shape)}); their first dimensions (the number of simulations) must be equal");
+                throw new SbiDataException(null, $"{source}: theta has shape ({string.Join(", ", theta.shape)}) and x has shape ({string.Join(", ", x.shape)}); their first dimensions (the number of simulations) must be equal");
             var t32 = ToFloat32(theta);
             var x32 = ToFloat32(x);
             if (!ReferenceEquals(t32, theta)) theta.Dispose();
@@ -305,13 +305,13 @@ public sealed class SimulationData : IDisposable
     {
         string shape = "(" + string.Join(", ", t.shape) + ")";
         if (t.dtype is not (ScalarType.Float32 or ScalarType.Float64))
-            throw new InvalidDataException($"{what}: dtype {t.dtype}, shape {shape}; {role} must be float32 or float64");
+            throw new SbiDataException(null, $"{what}: dtype {t.dtype}, shape {shape}; {role} must be float32 or float64");
         if (t.dim() != 2)
-            throw new InvalidDataException($"{what}: shape {shape} has {t.dim()} dimensions; {role} must be 2-D (simulations, features){(t.dim() == 1 ? ", e.g. reshape(-1, 1)" : "")}");
+            throw new SbiDataException(null, $"{what}: shape {shape} has {t.dim()} dimensions; {role} must be 2-D (simulations, features){(t.dim() == 1 ? ", e.g. reshape(-1, 1)" : "")}");
         if (t.shape[0] == 0)
-            throw new InvalidDataException($"{what}: shape {shape} has no rows; at least one simulation is needed");
+            throw new SbiDataException(null, $"{what}: shape {shape} has no rows; at least one simulation is needed");
         if (t.shape[1] == 0)
-            throw new InvalidDataException($"{what}: shape {shape} has no columns");
+            throw new SbiDataException(null, $"{what}: shape {shape} has no columns");
     }
 
     /// <summary>t itself when already contiguous float32, else a new contiguous float32 copy (inputs are CPU).</summary>

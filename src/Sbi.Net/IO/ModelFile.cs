@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using Sbi.Data;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -42,7 +43,7 @@ public static class ModelFile
     public static DirectPosterior Load(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, IDistribution? prior = null, string? device = null, SbiLog? log = null)
     {
         var (estimator, savedPrior, defaultX) = LoadParts(path, embeddingNet, log);
-        var p = prior ?? savedPrior ?? throw new InvalidDataException($"{path}: the file stores no prior; pass one.");
+        var p = prior ?? savedPrior ?? throw new SbiDataException(null, $"{path}: the file stores no prior; pass one.");
         var posterior = new DirectPosterior(estimator, p, device: device, log: log);
         if (defaultX is not null) posterior.SetDefaultX(defaultX);
         return posterior;

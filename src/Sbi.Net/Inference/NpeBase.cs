@@ -11,7 +11,7 @@ namespace Sbi.Inference;
 /// sbi's <c>PosteriorEstimatorTrainer</c> (sbi/inference/trainers/npe/npe_base.py): neural posterior estimation over
 /// rounds. Round 0 trains on −log q(θ | x); the rounds after it on the method's proposal-corrected loss
 /// (<see cref="LaterRoundLoss"/>), which is all a variant (NPE-A, NPE-B, NPE-C) defines. Proposals are the prior or any
-/// <see cref="IPosterior"/> with a default x; <see cref="BuildPosterior"/> returns sbi's default, the
+/// <see cref="IPosterior"/> with a default x; <see cref="BuildPosterior(ConditionalDensityEstimator?, IDistribution?, int)"/> returns sbi's default, the
 /// <see cref="DirectPosterior"/>.
 /// </summary>
 public abstract partial class NpeBase : NeuralInference

@@ -53,7 +53,7 @@ public sealed class EstimatorModel
     public bool XZScored => Config.ZScoreX != ZScoreMode.None;
 
     /// <summary>Loads an sbi parity fixture or an Sbi.Net model file (<see cref="ModelArchive.Read"/>).</summary>
-    /// <exception cref="InvalidDataException">the file is not a model, lacks a prior, or describes an unusable estimator.</exception>
+    /// <exception cref="SbiDataException">the file is not a model, lacks a prior, or describes an unusable estimator.</exception>
     /// <exception cref="SbiDataException">a member's digest differs, a size field is out of range, or a weight is not finite.</exception>
     /// <param name="path">The file.</param>
     /// <param name="note">Receives a one-line note when the file predates member digests; null: standard error.</param>
@@ -65,10 +65,10 @@ public sealed class EstimatorModel
         {
             Config = document.Config,
             StateDict = stateDict,
-            Prior = document.Prior ?? throw new InvalidDataException($"'{path}' describes no prior (neither config_json.prior nor prior_low/prior_high)."),
+            Prior = document.Prior ?? throw new SbiDataException(null, $"'{path}' describes no prior (neither config_json.prior nor prior_low/prior_high)."),
         };
         try { model.Validate(); }
-        catch (ArgumentException e) { throw new InvalidDataException($"'{path}': {e.Message}", e); }
+        catch (ArgumentException e) { throw new SbiDataException(null, $"'{path}': {e.Message}", e); }
         model.RequireFiniteWeights(path);
         return model;
     }

@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using Sbi.Format;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -25,7 +26,7 @@ public sealed record TensorSpecJson(
     /// <summary>Size of the fixed last axis.</summary>
     [JsonIgnore]
     public int EventSize => Shape[^1].GetValueKind() == JsonValueKind.Number ? (int)Shape[^1].GetValue<long>()
-        : throw new InvalidDataException($"Graph tensor '{Name}' has a symbolic last axis.");
+        : throw new SbiDataException(null, $"Graph tensor '{Name}' has a symbolic last axis.");
 }
 
 /// <summary>
@@ -73,7 +74,7 @@ public sealed class PosteriorManifest
 
     /// <summary>Reads and checks a manifest file.</summary>
     /// <exception cref="FileNotFoundException">No manifest in the directory.</exception>
-    /// <exception cref="InvalidDataException">Not valid JSON, wrong format name, unsupported version, or missing fields.</exception>
+    /// <exception cref="SbiDataException">Not valid JSON, wrong format name, unsupported version, or missing fields.</exception>
     public static PosteriorManifest Load(string packageDir)
     {
         string path = Path.Combine(packageDir, FileName);
@@ -81,13 +82,13 @@ public sealed class PosteriorManifest
         if (!System.IO.File.Exists(path)) throw new FileNotFoundException($"Posterior package '{packageDir}' has no {FileName}.", path);
         PosteriorManifest? m;
         try { m = JsonSerializer.Deserialize<PosteriorManifest>(System.IO.File.ReadAllText(path), Json); }
-        catch (JsonException e) { throw new InvalidDataException($"'{path}' is not a valid posterior manifest: {e.Message}", e); }
-        if (m == null) throw new InvalidDataException($"'{path}' is empty.");
-        if (m.Format != FormatName) throw new InvalidDataException($"'{path}': format '{m.Format}' is not '{FormatName}'.");
+        catch (JsonException e) { throw new SbiDataException(null, $"'{path}' is not a valid posterior manifest: {e.Message}", e); }
+        if (m == null) throw new SbiDataException(null, $"'{path}' is empty.");
+        if (m.Format != FormatName) throw new SbiDataException(null, $"'{path}': format '{m.Format}' is not '{FormatName}'.");
         if (m.FormatVersion < 1 || m.FormatVersion > CurrentVersion)
-            throw new InvalidDataException($"'{path}': package format version {m.FormatVersion} is not supported (this build reads 1..{CurrentVersion}).");
+            throw new SbiDataException(null, $"'{path}': package format version {m.FormatVersion} is not supported (this build reads 1..{CurrentVersion}).");
         if (m.D < 1 || m.C < 1 || m.Sample == null || m.LogProb == null)
-            throw new InvalidDataException($"'{path}' lacks D, C or the sample/log_prob graph descriptions.");
+            throw new SbiDataException(null, $"'{path}' lacks D, C or the sample/log_prob graph descriptions.");
         return m;
     }
 

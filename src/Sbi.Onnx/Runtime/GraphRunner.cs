@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Sbi.Onnx.Runtime;
@@ -22,9 +23,9 @@ internal sealed class GraphRunner : IDisposable
         _outputNames = new[] { outputName };
         foreach (var n in _inputNames)
             if (!_session.InputMetadata.ContainsKey(n))
-                throw new InvalidDataException($"Graph '{path}' has no input '{n}' (manifest and graph disagree).");
+                throw new SbiDataException(null, $"Graph '{path}' has no input '{n}' (manifest and graph disagree).");
         if (!_session.OutputMetadata.ContainsKey(outputName))
-            throw new InvalidDataException($"Graph '{path}' has no output '{outputName}'.");
+            throw new SbiDataException(null, $"Graph '{path}' has no output '{outputName}'.");
     }
 
     /// <summary>Runs the graph; input i uses the first Π shapes[i] values of inputs[i].</summary>

@@ -1,3 +1,4 @@
+using Sbi.Numpy;
 using Sbi.Format;
 using System.Collections.Concurrent;
 using System.Diagnostics;
@@ -9,7 +10,7 @@ namespace Sbi.Onnx.Runtime;
 /// <summary>
 /// A posterior package (see <see cref="Export.PosteriorExporter"/>) served by ONNX Runtime alone — no
 /// TorchSharp. Behaves like sbi's DirectPosterior: <see cref="Sample(int, float[], Random)"/> rejects
-/// draws outside the prior support; <see cref="LogProb"/> is −∞ outside the support and, by default,
+/// draws outside the prior support; <see cref="LogProb(float[,], float[], bool)"/> is −∞ outside the support and, by default,
 /// leakage-corrected. One instance may be used from many threads at once (sessions are shared, buffers
 /// are pooled per call). Random streams come from <see cref="System.Random"/> and differ from torch's.
 /// </summary>
@@ -28,13 +29,13 @@ public sealed class OnnxPosterior : IDisposable
     {
         Manifest = manifest;
         Prior = manifest.ReadPrior();
-        if (Prior.D != manifest.D) throw new InvalidDataException($"'{dir}': prior dimension {Prior.D} differs from D = {manifest.D}.");
+        if (Prior.D != manifest.D) throw new SbiDataException(null, $"'{dir}': prior dimension {Prior.D} differs from D = {manifest.D}.");
         _options = options;
         _log = options.Log ?? (s => Console.Error.WriteLine(s));
         if (options.MaxSamplingBatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"MaxSamplingBatchSize must be >= 1, got {options.MaxSamplingBatchSize}.");
         var sIn = manifest.Sample.Inputs;
         if (sIn.Count < 2 || sIn[0].Role != "x" || sIn.Skip(1).Any(i => i.Role is not ("standard_normal" or "uniform")))
-            throw new InvalidDataException($"'{dir}': sample graph inputs must be x followed by standard_normal/uniform inputs.");
+            throw new SbiDataException(null, $"'{dir}': sample graph inputs must be x followed by standard_normal/uniform inputs.");
         _randomInputs = sIn.Skip(1).ToArray();
         using var so = SessionFactory.Create(options, _log, out var provider);
         ExecutionProvider = provider;
@@ -73,7 +74,7 @@ public sealed class OnnxPosterior : IDisposable
     /// <summary>Opens a package directory.</summary>
     /// <exception cref="DirectoryNotFoundException">The directory does not exist.</exception>
     /// <exception cref="FileNotFoundException">manifest.json or a graph file is missing.</exception>
-    /// <exception cref="InvalidDataException">The manifest is corrupt or of an unknown format version, or a graph cannot be loaded.</exception>
+    /// <exception cref="SbiDataException">The manifest is corrupt or of an unknown format version, or a graph cannot be loaded.</exception>
     /// <exception cref="Numpy.SbiDataException">A graph's SHA-256 differs from the manifest's, a graph path is not a plain file name
     /// inside the package, or a graph holds a non-finite weight.</exception>
     public static OnnxPosterior Load(string packageDir, OnnxPosteriorOptions? options = null)
@@ -86,7 +87,7 @@ public sealed class OnnxPosterior : IDisposable
         }
         catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
         {
-            throw new InvalidDataException($"Posterior package '{packageDir}' has a graph ONNX Runtime cannot load: {e.Message}", e);
+            throw new SbiDataException(null, $"Posterior package '{packageDir}' has a graph ONNX Runtime cannot load: {e.Message}", e);
         }
     }
 

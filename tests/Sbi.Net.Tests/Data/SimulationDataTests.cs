@@ -125,7 +125,7 @@ public class SimulationDataTests
     {
         using var d = SimulationData.FromTensors(zeros(2, 1), full(2, 2, double.NaN, ScalarType.Float64));
         Assert.That(d.NanRowCount, Is.EqualTo(2));
-        var ex = Assert.Throws<InvalidDataException>(() => d.WithoutInvalidRows());
+        var ex = Assert.Throws<SbiDataException>(() => d.WithoutInvalidRows());
         Assert.That(ex!.Message, Does.Contain("all 2 rows"));
     }
 
@@ -174,11 +174,11 @@ public class SimulationDataTests
     public void RowMismatchNamesBothShapes()
     {
         long before = Live();
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_rows_mismatch.npz")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_rows_mismatch.npz")));
         Assert.That(ex!.Message, Does.Contain("(4, 2)").And.Contain("(5, 3)").And.Contain("sim_rows_mismatch.npz"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPt(TestData.Pt("sim_rows_mismatch.pt")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPt(TestData.Pt("sim_rows_mismatch.pt")));
         Assert.That(ex!.Message, Does.Contain("(4, 2)").And.Contain("(5, 3)"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Pt("f32_2x3.pt"), TestData.Npy("sim_x.npy")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Pt("f32_2x3.pt"), TestData.Npy("sim_x.npy")));
         Assert.That(ex!.Message, Does.Contain("(2, 3)").And.Contain("(5, 3)"));
         Assert.That(Live(), Is.EqualTo(before), "nothing half-loaded");
     }
@@ -187,7 +187,7 @@ public class SimulationDataTests
     public void OneDimensionalDataIsRefusedWithAdvice()
     {
         long before = Live();
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_1d.npz")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_1d.npz")));
         Assert.That(ex!.Message, Does.Contain("theta").And.Contain("(5)").And.Contain("2-D").And.Contain("reshape(-1, 1)"));
         Assert.That(Live(), Is.EqualTo(before));
     }
@@ -196,9 +196,9 @@ public class SimulationDataTests
     public void ThreeDimensionalAndEmptyDataAreRefused()
     {
         long before = Live();
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Npy("f4_3d.npy"), TestData.Npy("sim_x.npy")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Npy("f4_3d.npy"), TestData.Npy("sim_x.npy")));
         Assert.That(ex!.Message, Does.Contain("(2, 3, 4)").And.Contain("2-D"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Npy("f4_empty_0x3.npy"), TestData.Npy("f4_empty_0x3.npy")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Npy("f4_empty_0x3.npy"), TestData.Npy("f4_empty_0x3.npy")));
         Assert.That(ex!.Message, Does.Contain("no rows"));
         Assert.That(Live(), Is.EqualTo(before));
     }
@@ -207,11 +207,11 @@ public class SimulationDataTests
     public void NonFloatDataIsRefused()
     {
         long before = Live();
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_int.npz")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_int.npz")));
         Assert.That(ex!.Message, Does.Contain("<i8").And.Contain("float32 or float64").And.Contain("'theta'"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Pt("i64_2x2.pt"), TestData.Pt("f32_2x3.pt")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Pt("i64_2x2.pt"), TestData.Pt("f32_2x3.pt")));
         Assert.That(ex!.Message, Does.Contain("<i8").And.Contain("float32 or float64"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Npy("u_1d.npy"), TestData.Npy("sim_x.npy")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Npy("u_1d.npy"), TestData.Npy("sim_x.npy")));
         Assert.That(ex!.Message, Does.Contain("<U3"));
         Assert.That(Live(), Is.EqualTo(before));
     }
@@ -219,16 +219,16 @@ public class SimulationDataTests
     [Test]
     public void UnsupportedDTypeInFileIsRefused()
     {
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Npy("bad_float16.npy"), TestData.Npy("sim_x.npy")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Npy("bad_float16.npy"), TestData.Npy("sim_x.npy")));
         Assert.That(ex!.Message, Does.Contain("<f2"));
     }
 
     [Test]
     public void MissingArrayNameIsReported()
     {
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_missing_x.npz")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim_missing_x.npz")));
         Assert.That(ex!.Message, Does.Contain("no array named 'x'").And.Contain("'theta'"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim.npz"), "params"));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadNpz(TestData.Npy("sim.npz"), "params"));
         Assert.That(ex!.Message, Does.Contain("no array named 'params'"));
     }
 
@@ -236,11 +236,11 @@ public class SimulationDataTests
     public void WrongContainerShapeIsReported()
     {
         long before = Live();
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPt(TestData.Pt("sim_triple.pt")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPt(TestData.Pt("sim_triple.pt")));
         Assert.That(ex!.Message, Does.Contain("a tuple of 3"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPt(TestData.Pt("f32_2x3.pt")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPt(TestData.Pt("f32_2x3.pt")));
         Assert.That(ex!.Message, Does.Contain("(theta, x)"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPt(TestData.Pt("sim_dict.pt"), "params"));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPt(TestData.Pt("sim_dict.pt"), "params"));
         Assert.That(ex!.Message, Does.Contain("'params'").And.Contain("'theta', 'x'"));
         Assert.That(Live(), Is.EqualTo(before));
     }
@@ -249,9 +249,9 @@ public class SimulationDataTests
     public void WrongPickleContentIsReported()
     {
         RequirePython();
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPickle(TestData.Npy("sim_bad.pkl")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPickle(TestData.Npy("sim_bad.pkl")));
         Assert.That(ex!.Message, Does.Contain("'not'"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPickle(TestData.Npy("sim_array.pkl")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPickle(TestData.Npy("sim_array.pkl")));
         Assert.That(ex!.Message, Does.Contain("(theta, x)"));
     }
 
@@ -275,28 +275,28 @@ public class SimulationDataTests
         using var tmp = TestData.Temp();
         var text = tmp.File("data.npz");
         File.WriteAllText(text, "theta,x\n1,2\n");
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadFile(text));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadFile(text));
         Assert.That(ex!.Message, Does.Contain(text).And.Contain("not a numpy"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadNpz(text));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadNpz(text));
         Assert.That(ex!.Message, Does.Contain(text));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(text, text));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(text, text));
         Assert.That(ex!.Message, Does.Contain(text));
 
         long before = Live();
         var bytes = File.ReadAllBytes(TestData.Npy("sim_x.npy"));
         var trunc = tmp.File("x.npy");
         File.WriteAllBytes(trunc, bytes[..^8]);
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Npy("sim_theta.npy"), trunc));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Npy("sim_theta.npy"), trunc));
         Assert.That(ex!.Message, Does.Contain("truncated").And.Contain(trunc));
         var ptBytes = File.ReadAllBytes(TestData.Pt("sim_tuple.pt"));
         var truncPt = tmp.File("t.pt");
         File.WriteAllBytes(truncPt, ptBytes[..(ptBytes.Length - 40)]);
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadPt(truncPt));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadPt(truncPt));
         Assert.That(ex!.Message, Does.Contain(truncPt));
         var npzBytes = File.ReadAllBytes(TestData.Npy("sim.npz"));
         var truncNpz = tmp.File("t.npz");
         File.WriteAllBytes(truncNpz, npzBytes[..(npzBytes.Length / 2)]);
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadFile(truncNpz));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadFile(truncNpz));
         Assert.That(ex!.Message, Does.Contain(truncNpz));
         Assert.That(Live(), Is.EqualTo(before));
     }
@@ -304,9 +304,9 @@ public class SimulationDataTests
     [Test]
     public void SingleArrayFilesPointToTheRightLoader()
     {
-        var ex = Assert.Throws<InvalidDataException>(() => SimulationData.LoadFile(TestData.Npy("sim_theta.npy")));
+        var ex = Assert.Throws<SbiDataException>(() => SimulationData.LoadFile(TestData.Npy("sim_theta.npy")));
         Assert.That(ex!.Message, Does.Contain("two files"));
-        ex = Assert.Throws<InvalidDataException>(() => SimulationData.Load(TestData.Npy("sim.npz"), TestData.Npy("sim_x.npy")));
+        ex = Assert.Throws<SbiDataException>(() => SimulationData.Load(TestData.Npy("sim.npz"), TestData.Npy("sim_x.npy")));
         Assert.That(ex!.Message, Does.Contain("LoadNpz"));
     }
 

@@ -55,10 +55,10 @@ public class ModelFileTests
         try
         {
             Npz.Write(path, new[] { new KeyValuePair<string, NpyArray>("config_json", NpyArray.FromString("{\"format\": \"sbi-net-model\", \"format_version\": 99, \"estimator\": \"maf\", \"D\": 2, \"C\": 2}")) });
-            var e = Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+            var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path));
             Assert.That(e!.Message, Does.Contain("version 99"));
             File.WriteAllText(path, "not a zip");
-            Assert.Throws<InvalidDataException>(() => ModelFile.Load(path));
+            Assert.Throws<SbiDataException>(() => ModelFile.Load(path));
         }
         finally { File.Delete(path); }
     }
