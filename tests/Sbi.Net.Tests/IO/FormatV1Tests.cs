@@ -55,9 +55,11 @@ public class FormatV1Tests
         var constant = difference.mean().item<double>();
         double acceptance = Math.Exp((raw32.D()[inside] - lp[inside]).mean().item<double>());
         double correctionSe = Math.Sqrt(Math.Max(1 - acceptance, 0) / 10_000);
-        Assert.That(Math.Abs(constant), Is.LessThanOrEqualTo(Tolerances.MonteCarloZ * Math.Sqrt(2) * correctionSe), $"acceptance {acceptance:F4}");
         var rowBound = 2 * Tolerances.Float32((raw32.D() - raw64).abs().max().item<double>(), posterior.PosteriorEstimator.Config.HiddenFeatures, raw64.abs().max().item<double>())
                      + 2 * Tolerances.Formula(1, lp[inside].abs().max().item<double>());
+        // The mean difference is the Monte-Carlo constant plus the mean of the rows' float32 rounding differences
+        // (bounded by rowBound); at acceptance 1 the first is exactly 0 and only the rounding remains.
+        Assert.That(Math.Abs(constant), Is.LessThanOrEqualTo(Tolerances.MonteCarloZ * Math.Sqrt(2) * correctionSe + rowBound), $"acceptance {acceptance:F4}");
         Assert.That((difference - constant).abs().max().item<double>(), Is.LessThanOrEqualTo(rowBound), "rows around the common constant");
     }
 
