@@ -132,8 +132,8 @@ public abstract partial class NeuralInference
     /// <c>best_validation_loss</c> at step round + 1, then every epoch not yet sent, at its index over all calls
     /// (<c>validation_loss</c>, then <c>training_loss</c>, then <c>epoch_durations_sec</c>), then a flush.
     /// sbi starts the epochs at the sum of the earlier calls' <c>epochs_trained</c>; that is the number already sent
-    /// except after a resumed call (whose counter is cumulative), where sbi skips or repeats epochs: Sbi.Net counts the
-    /// epochs it has sent instead.
+    /// except after a resumed call (whose counter is cumulative), where the sum overshoots and sbi leaves the next calls'
+    /// epochs out: Sbi.Net counts the epochs it has sent instead.
     /// </summary>
     private void Summarize()
     {

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -105,7 +106,7 @@ public sealed class TensorBoardTracker : ITracker
     /// code of Sbi.Net references it).
     /// </summary>
     /// <exception cref="ArgumentException">The file is missing or is not a PNG.</exception>
-    /// <exception cref="InvalidOperationException">SkiaSharp's native library cannot be loaded.</exception>
+    /// <exception cref="InvalidOperationException">SkiaSharp's native library cannot be loaded (see <see cref="CanAddFigures"/>).</exception>
     public void AddFigure(string name, string pngFile, int? step = null)
     {
         CheckTag(name, nameof(name));
@@ -113,16 +114,20 @@ public sealed class TensorBoardTracker : ITracker
             throw new ArgumentException($"pngFile must be an existing PNG file; '{pngFile}' does not exist.", nameof(pngFile));
         if (!IsPng(pngFile))
             throw new ArgumentException($"pngFile must be a PNG file; '{pngFile}' does not start with the PNG signature.", nameof(pngFile));
-        try
-        {
-            lock (_gate) Writer.add_img(name, pngFile, step ?? 0);
-        }
-        catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or EntryPointNotFoundException)
-        {
-            throw new InvalidOperationException("AddFigure needs SkiaSharp's native library (TorchSharp's add_img decodes the PNG with it); " +
-                                                "reference the package SkiaSharp.NativeAssets.Linux.NoDependencies in the application.", e);
-        }
+        // Checked before TorchSharp touches SkiaSharp: without the native library SkiaSharp's objects fail in their
+        // type initialiser, and a half-built one then throws again from its finalizer, which ends the process.
+        if (SkiaProblem.Value is { } problem) throw new InvalidOperationException(problem);
+        lock (_gate) Writer.add_img(name, pngFile, step ?? 0);
     }
+
+    /// <summary>Whether <see cref="AddFigure"/> can work here: SkiaSharp's native library loads.</summary>
+    public static bool CanAddFigures => SkiaProblem.Value is null;
+
+    private static readonly Lazy<string?> SkiaProblem = new(() =>
+        // The same probing as SkiaSharp's own P/Invokes (the application's native assets, then the system's).
+        NativeLibrary.TryLoad("libSkiaSharp", typeof(SummaryWriter).Assembly, null, out _) ? null
+            : "AddFigure needs SkiaSharp's native library libSkiaSharp (TorchSharp's add_img decodes the PNG with it), and it " +
+              "cannot be loaded here; reference the package SkiaSharp.NativeAssets.Linux.NoDependencies in the application.");
 
     /// <summary>Nothing to do: TorchSharp's writer flushes and closes the file after every event.</summary>
     public void Flush() { }
