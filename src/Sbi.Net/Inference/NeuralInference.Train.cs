@@ -1,6 +1,7 @@
 using TorchSharp;
 using System.Diagnostics;
 using Sbi.Estimators;
+using Sbi.Tracking;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -16,6 +17,7 @@ public abstract partial class NeuralInference
     private int _epochsSinceImprovement;
     private Dictionary<string, Tensor>? _bestSnapshot;
     private ITrainingKernel? _kernel;
+    private int _epochsTracked;
 
     /// <summary>
     /// Train on the CPU through the family's fused kernel (<see cref="IEstimatorFamily.TryCreateTrainingKernel"/>) where
@@ -51,15 +53,9 @@ public abstract partial class NeuralInference
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(createLoss);
         CheckSettings(settings);
+        // sbi's train: get_dataloaders first (a new split unless resuming), then the network is built on the training rows.
         var (theta, x, masks) = GetSimulations(settings.StartingRound);
-
-        if (!settings.ResumeTraining) MakeSplit(theta, x, masks, settings.TrainingBatchSize, settings.ValidationFraction);
-        else
-        {
-            _trainLoader = new SimulationLoader(theta, x, masks, _trainIndices!, _trainLoader!.BatchSize, Device);
-            _valLoader = new SimulationLoader(theta, x, masks, _valIndices!, _valLoader!.BatchSize, Device);
-            BindSchedule();
-        }
+        MakeLoaders(theta, x, masks, settings.StartingRound, settings.TrainingBatchSize, settings.ValidationFraction, settings.ResumeTraining);
 
         if (_network is null || settings.RetrainFromScratch) BuildNetwork(theta, x);
         _network!.to(Device);
@@ -125,10 +121,31 @@ public abstract partial class NeuralInference
 
         Summary.EpochsTrained.Add(_epoch);
         Summary.BestValidationLoss.Add(_bestValLoss);
-        if (settings.ShowTrainSummary)
-            Log.Info($"Training summary (round {Round + 1}): epochs trained {_epoch}, best validation loss {_bestValLoss:G6}, last training loss {Summary.TrainingLoss[^1]:G6}.");
+        Summarize();
+        if (settings.ShowTrainSummary) Log.Info(Summary.DescribeRound(Round));
         _optimizer!.ZeroGrad();
         return _network!;
+    }
+
+    /// <summary>
+    /// sbi's <c>_summarize</c> (sbi/inference/trainers/base.py): this call's <c>epochs_trained</c> and
+    /// <c>best_validation_loss</c> at step round + 1, then every epoch not yet sent, at its index over all calls
+    /// (<c>validation_loss</c>, then <c>training_loss</c>, then <c>epoch_durations_sec</c>), then a flush.
+    /// sbi starts the epochs at the sum of the earlier calls' <c>epochs_trained</c>; that is the number already sent
+    /// except after a resumed call (whose counter is cumulative), where the sum overshoots and sbi leaves the next calls'
+    /// epochs out: Sbi.Net counts the epochs it has sent instead.
+    /// </summary>
+    private void Summarize()
+    {
+        int round = Round + 1;
+        Tracker.LogMetric(TrackerTags.EpochsTrained, Summary.EpochsTrained[^1], round);
+        Tracker.LogMetric(TrackerTags.BestValidationLoss, Summary.BestValidationLoss[^1], round);
+        int offset = _epochsTracked;
+        for (int i = offset; i < Summary.ValidationLoss.Count; i++) Tracker.LogMetric(TrackerTags.ValidationLoss, Summary.ValidationLoss[i], i);
+        for (int i = offset; i < Summary.TrainingLoss.Count; i++) Tracker.LogMetric(TrackerTags.TrainingLoss, Summary.TrainingLoss[i], i);
+        for (int i = offset; i < Summary.EpochDurationsSec.Count; i++) Tracker.LogMetric(TrackerTags.EpochDurationsSec, Summary.EpochDurationsSec[i], i);
+        _epochsTracked = Summary.ValidationLoss.Count;
+        Tracker.Flush();
     }
 
     private void CheckSettings(TrainingSettings s)
@@ -301,12 +318,45 @@ public abstract partial class NeuralInference
         return sum.item<double>() / (_valLoader.Count * _valLoader.BatchSize);
     }
 
-    /// <summary>The training and validation loaders of the current split (sbi's <c>get_dataloaders</c>).</summary>
+    /// <summary>
+    /// sbi's <c>get_dataloaders</c> (sbi/inference/trainers/base.py): the training and validation batch sources over the
+    /// simulations of rounds ≥ <paramref name="startingRound"/>. Unless <paramref name="resumeTraining"/>, a fresh random
+    /// split is drawn first (⌊(1 − validationFraction)·N⌋ training rows, the rest validation) and kept for later calls;
+    /// both loaders yield full batches of min(<paramref name="trainingBatchSize"/>, their rows) in a fresh random order
+    /// per pass. <c>Train</c> calls this itself; calling it with <paramref name="resumeTraining"/> false replaces the split
+    /// the next resumed training would use.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A non-positive batch size, or a validation fraction outside (0, 1).</exception>
+    /// <exception cref="ArgumentException">Too few rows for both sets.</exception>
+    /// <exception cref="InvalidOperationException">No simulations, or <paramref name="resumeTraining"/> without an earlier split.</exception>
     public (SimulationLoader Train, SimulationLoader Validation) GetDataloaders(int startingRound = 0, int trainingBatchSize = 200,
         double validationFraction = 0.1, bool resumeTraining = false)
     {
+        Guard.Positive(trainingBatchSize, nameof(trainingBatchSize));
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, $"validationFraction must lie strictly between 0 and 1; got {validationFraction}.");
         var (theta, x, masks) = GetSimulations(startingRound);
-        if (!resumeTraining || _trainIndices is null) MakeSplit(theta, x, masks, trainingBatchSize, validationFraction);
+        return MakeLoaders(theta, x, masks, startingRound, trainingBatchSize, validationFraction, resumeTraining);
+    }
+
+    private (SimulationLoader Train, SimulationLoader Validation) MakeLoaders(Tensor theta, Tensor x, Tensor masks, int startingRound,
+        int trainingBatchSize, double validationFraction, bool resumeTraining)
+    {
+        if (!resumeTraining) MakeSplit(theta, x, masks, trainingBatchSize, validationFraction);
+        else
+        {
+            if (_trainIndices is null || _valIndices is null)
+                throw new InvalidOperationException("resumeTraining needs the split of an earlier Train or GetDataloaders call; there is none yet.");
+            long n = theta.shape[0];
+            using (NewDisposeScope())
+                if (_trainIndices.max().item<long>() >= n || _valIndices.max().item<long>() >= n)
+                    throw new InvalidOperationException($"the stored split indexes rows beyond the {n} simulations of rounds ≥ {startingRound}; resume with the startingRound it was made for.");
+            // sbi takes min(batch size, ⌊(1 − f)·N⌋) of the current data; the stored subsets' own sizes are the same
+            // unless simulations were appended since, where they keep a batch from outgrowing its subset.
+            _trainLoader = new SimulationLoader(theta, x, masks, _trainIndices, Math.Min(trainingBatchSize, _trainIndices.shape[0]), Device);
+            _valLoader = new SimulationLoader(theta, x, masks, _valIndices, Math.Min(trainingBatchSize, _valIndices.shape[0]), Device);
+            BindSchedule();
+        }
         return (_trainLoader!, _valLoader!);
     }
 }

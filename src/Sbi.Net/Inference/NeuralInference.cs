@@ -1,7 +1,9 @@
 using Sbi.Distributions;
 using Sbi.Estimators;
+using Sbi.Tracking;
 using Sbi.Utils;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Sbi.Inference;
@@ -22,16 +24,42 @@ public abstract partial class NeuralInference
     private ConditionalDensityEstimator? _network;
     private (Tensor Theta, Tensor X)? _buildBatch;
 
-    /// <summary>The trainer with a density-estimator builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/>).</summary>
-    protected NeuralInference(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log)
+    /// <summary>
+    /// The trainer with a density-estimator builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/>) and
+    /// where its training statistics go: <paramref name="tracker"/>, or a <see cref="TensorBoardTracker"/> on
+    /// <paramref name="summaryWriter"/> (sbi's deprecated alias), or, with neither, <see cref="NullTracker"/>: no file is
+    /// written unless asked for (sbi writes to ./sbi-logs by default; pass <see cref="TensorBoardTracker.Default"/> for that).
+    /// </summary>
+    /// <exception cref="ArgumentException">Both <paramref name="tracker"/> and <paramref name="summaryWriter"/> are given.</exception>
+    protected NeuralInference(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log,
+                              ITracker? tracker = null, SummaryWriter? summaryWriter = null)
     {
         ArgumentNullException.ThrowIfNull(densityEstimator);
+        // sbi/inference/trainers/base.py, NeuralInference.__init__: "Pass only one of summary_writer or tracker."
+        if (tracker is not null && summaryWriter is not null)
+            throw new ArgumentException("pass only one of summaryWriter and tracker; got both (summaryWriter is sbi's older name for a TensorBoard tracker).", nameof(summaryWriter));
         _builder = densityEstimator;
         Device = Devices.Resolve(device);
         ShowProgressBars = showProgressBars;
         Log = log ?? SbiLog.Default;
+        Tracker = tracker ?? (summaryWriter is null ? NullTracker.Instance : new TensorBoardTracker(summaryWriter));
         _prior = prior;
     }
+
+    /// <summary>
+    /// Where training statistics go after every <c>Train</c> call (sbi's <c>_tracker</c>): <see cref="TrackerTags"/> at sbi's
+    /// steps. <see cref="NullTracker"/> unless a tracker or summary writer was passed.
+    /// </summary>
+    public ITracker Tracker { get; }
+
+    /// <summary>The method's name as sbi spells it (its class name, e.g. "NPE_B"): the folder of <see cref="DefaultTracker"/>.</summary>
+    public virtual string MethodName => GetType().Name;
+
+    /// <summary>
+    /// sbi's default tracker for this method (<c>_default_tracker</c>): a TensorBoard tracker in
+    /// <c>&lt;logRoot&gt;/&lt;MethodName&gt;/&lt;ISO time&gt;</c>, <paramref name="logRoot"/> defaulting to ./sbi-logs.
+    /// </summary>
+    public TensorBoardTracker DefaultTracker(string? logRoot = null) => TensorBoardTracker.Default(MethodName, logRoot);
 
     /// <summary>Training device.</summary>
     public Device Device { get; }

@@ -1,7 +1,9 @@
 using TorchSharp;
 using Sbi.Distributions;
 using Sbi.Estimators;
+using Sbi.Tracking;
 using Sbi.Utils;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Sbi.Inference;
@@ -27,13 +29,23 @@ public sealed class NpeB : NpeBase
 {
     private const long Chunk = 10_000;
 
-    /// <summary>Creates the trainer with an estimator family by name ("maf" default, "nsf", "mdn", "made", or a registered one).</summary>
-    public NpeB(IDistribution? prior = null, string densityEstimator = "maf", string device = "cpu", bool showProgressBars = true, SbiLog? log = null)
-        : this(prior, PosteriorNn.Build(densityEstimator), device, showProgressBars, log) { }
+    /// <summary>
+    /// Creates the trainer with an estimator family by name ("maf" default, "nsf", "mdn", "made", or a registered one).
+    /// <paramref name="tracker"/> (or sbi's older <paramref name="summaryWriter"/>, not both) receives the training
+    /// statistics; with neither nothing is written to disk (<see cref="NeuralInference.DefaultTracker"/> gives sbi's
+    /// ./sbi-logs/NPE_B/&lt;time&gt; when wanted).
+    /// </summary>
+    public NpeB(IDistribution? prior = null, string densityEstimator = "maf", string device = "cpu", bool showProgressBars = true, SbiLog? log = null,
+                ITracker? tracker = null, SummaryWriter? summaryWriter = null)
+        : this(prior, PosteriorNn.Build(densityEstimator), device, showProgressBars, log, tracker, summaryWriter) { }
 
-    /// <summary>Creates the trainer with a builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/> or your own).</summary>
-    public NpeB(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device = "cpu", bool showProgressBars = true, SbiLog? log = null)
-        : base(prior, densityEstimator, device, showProgressBars, log) { }
+    /// <summary>Creates the trainer with a builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/> or your own); tracking as above.</summary>
+    public NpeB(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device = "cpu", bool showProgressBars = true, SbiLog? log = null,
+                ITracker? tracker = null, SummaryWriter? summaryWriter = null)
+        : base(prior, densityEstimator, device, showProgressBars, log, tracker, summaryWriter) { }
+
+    /// <summary>sbi's class name, <c>NPE_B</c> (the folder of the default tracker).</summary>
+    public override string MethodName => "NPE_B";
 
     /// <summary>Stores simulations (see <see cref="NpeBase.AppendSimulations"/>).</summary>
     public new NpeB AppendSimulations(Tensor theta, Tensor x, IDensity? proposal = null, bool? excludeInvalidX = null, string? dataDevice = null)

@@ -2,7 +2,9 @@ using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Posteriors;
 using Sbi.Potentials;
+using Sbi.Tracking;
 using Sbi.Utils;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Sbi.Inference;
@@ -17,8 +19,9 @@ namespace Sbi.Inference;
 public abstract partial class NpeBase : NeuralInference
 {
     /// <summary>The trainer with a density-estimator builder.</summary>
-    protected NpeBase(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log)
-        : base(prior, densityEstimator, device, showProgressBars, log) { }
+    protected NpeBase(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log,
+                      ITracker? tracker = null, SummaryWriter? summaryWriter = null)
+        : base(prior, densityEstimator, device, showProgressBars, log, tracker, summaryWriter) { }
 
     /// <summary>
     /// Stores simulations (θ (n, D), x (n, *x_shape)) with the proposal they were drawn from. Round 0 when
@@ -76,7 +79,7 @@ public abstract partial class NpeBase : NeuralInference
     /// <param name="forceFirstRoundLoss">Use −log q in every round.</param>
     /// <param name="discardPriorSamples">Leave round-0 data out of training when the round is &gt; 0.</param>
     /// <param name="retrainFromScratch">Build a fresh network before training.</param>
-    /// <param name="showTrainSummary">Print a short summary after training.</param>
+    /// <param name="showTrainSummary">Print sbi's round summary (epochs trained, best validation loss) after training.</param>
     /// <param name="cancellationToken">Stops training between batches (best weights are restored).</param>
     public ConditionalDensityEstimator Train(int trainingBatchSize = 200, double learningRate = 5e-4, double validationFraction = 0.1,
         int stopAfterEpochs = 20, int maxNumEpochs = int.MaxValue, double? clipMaxNorm = 5.0, Func<Tensor, Tensor>? calibrationKernel = null,
