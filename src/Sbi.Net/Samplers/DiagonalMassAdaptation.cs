@@ -5,7 +5,8 @@ namespace Sbi.Samplers;
 /// window of <see cref="WindowedAdaptation"/> feed a Welford estimate of the marginal variances, which at the window's
 /// end becomes the inverse mass diagonal after Stan's regularisation toward 10⁻³,
 /// M⁻¹ = (n/(n + 5))·var + 10⁻³·(5/(n + 5)), with var the unbiased sample variance of the window's n draws. The
-/// shrinkage keeps M⁻¹ positive for a window whose chain barely moved and damps a short window's noise.
+/// shrinkage keeps M⁻¹ positive for a window whose chain barely moved and damps a short window's noise. Pyro, which
+/// sbi's <c>hmc_pyro</c>/<c>nuts_pyro</c> run, uses the same windows and regularisation (pyro/infer/mcmc/adaptation.py).
 /// </summary>
 internal sealed class DiagonalMassAdaptation
 {

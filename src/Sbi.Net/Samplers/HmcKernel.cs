@@ -10,6 +10,11 @@ namespace Sbi.Samplers;
 /// mass diagonal Stan's windowed variance estimate (<see cref="HamiltonianAdaptation"/>). A trajectory that leaves
 /// the support (log density −∞ or NaN) stops there and is rejected; its acceptance statistic is 0 and it counts as
 /// divergent, as does an end point whose energy error H − H₀ exceeds 1000.
+/// <para>sbi's <c>hmc_pyro</c> (sbi/inference/posteriors/mcmc_posterior.py, <c>_pyro_mcmc</c>, at 900821dc) runs
+/// Pyro's HMC, whose trajectory length is 2π with ⌈2π/ε⌉ steps; here the step count is fixed by the settings, so a
+/// step size that warm-up shrinks also shortens the trajectory. On a target with a hard wall a chain that ends
+/// warm-up beside the wall can be left with a tiny ε and mix very slowly (HmcKernelTests documents a measured case);
+/// NUTS, whose trajectories lengthen as ε shrinks, has no such problem.</para>
 /// </summary>
 public sealed class HmcKernel : IHamiltonianKernel
 {

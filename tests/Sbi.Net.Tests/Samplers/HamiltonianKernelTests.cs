@@ -139,6 +139,23 @@ public abstract class HamiltonianKernelTests
         });
     }
 
+    /// <summary>
+    /// Steps allocate nothing, adapting or not (buffers are preallocated; the test target evaluates on the stack):
+    /// the managed bytes this thread allocates over 300 steps, after 50 to warm the JIT, are 0.
+    /// </summary>
+    [Test]
+    public void StepsAllocateNothing()
+    {
+        var target = new CorrelatedGaussian();
+        var kernel = Make(target, target.Init(new Random(21)), new Random(22), new McmcKernelSettings(WarmupSteps: 300));
+        for (int t = 0; t < 50; t++) kernel.Step(adapting: true);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int t = 50; t < 300; t++) kernel.Step(adapting: true);
+        for (int t = 0; t < 50; t++) kernel.Step(adapting: false);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.EqualTo(0), "bytes allocated by 300 steps");
+    }
+
     [Test]
     public void SameSeedSameDrawsBitwise()
     {
