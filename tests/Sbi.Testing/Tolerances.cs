@@ -143,6 +143,50 @@ public static class Tolerances
     /// <summary>|z| of a binomial proportion <paramref name="p"/> estimated from <paramref name="n"/> trials, against <paramref name="expected"/>.</summary>
     public static double BinomialZ(double p, double expected, double n) => Math.Abs(p - expected) / Math.Sqrt(expected * (1 - expected) / n);
 
+    /// <summary>
+    /// The largest split-R̂ − 1 of converged chains: <paramref name="numChains"/> chains of
+    /// <paramref name="drawsPerChain"/> draws split into M = 2·numChains halves of n draws, with effective sample size
+    /// <paramref name="ess"/> (integrated autocorrelation time τ = M·n/ESS). R̂² = (n − 1)/n + B/(nW) (BDA3 eq. 11.4),
+    /// and for stationary chains each half's mean has variance τσ²/n, so B/W ≈ τ·χ²(M − 1)/(M − 1) and
+    /// R̂ − 1 ≈ (B/W − 1)/(2n). The bound takes χ²'s upper quantile at the one-sided normal tail of
+    /// <see cref="MonteCarloZ"/> (3.4·10⁻⁶): (τ·χ²_q(M − 1)/(M − 1) − 1)/(2n). For 4 chains of 1000 draws with τ = 1 it
+    /// is 0.0046, below the 1.01 convention (Vehtari et al. 2021); a slower-mixing statistic earns a larger bound.
+    /// </summary>
+    public static double SplitRhatExcess(int numChains, int drawsPerChain, double ess)
+    {
+        int halves = 2 * numChains, n = drawsPerChain / 2;
+        double tau = halves * n / ess;
+        double quantile = MathNet.Numerics.Distributions.ChiSquared.InvCDF(halves - 1, MathNet.Numerics.Distributions.Normal.CDF(0, 1, MonteCarloZ));
+        return (tau * quantile / (halves - 1) - 1) / (2.0 * n);
+    }
+
+    /// <summary>
+    /// The range of s²/σ² for the sample variance s² of <paramref name="effectiveDraws"/> effectively independent
+    /// Gaussian draws: s²/σ² ~ χ²(ν)/ν with ν = n_eff − 1 (Cochran's theorem), between χ²'s quantiles at the two-sided
+    /// normal tail of <see cref="MonteCarloZ"/> (3.4·10⁻⁶ each side). χ² rather than the normal approximation
+    /// 1 ± z√(2/ν) because a variance's sampling distribution is right-skewed (at ν = 100: [0.53, 1.75] against
+    /// [0.36, 1.64]). Autocorrelated draws enter through n_eff = n·ESS/N.
+    /// </summary>
+    public static (double Low, double High) SampleVarianceRange(double effectiveDraws)
+    {
+        double nu = Math.Max(effectiveDraws - 1, 1), tail = MathNet.Numerics.Distributions.Normal.CDF(0, 1, -MonteCarloZ);
+        return (MathNet.Numerics.Distributions.ChiSquared.InvCDF(nu, tail) / nu, MathNet.Numerics.Distributions.ChiSquared.InvCDF(nu, 1 - tail) / nu);
+    }
+
+    /// <summary>
+    /// The highest post-warm-up mean acceptance statistic of HMC/NUTS with target δ on a Gaussian target:
+    /// 1 − (1 − δ)·e⁻² (0.973 for δ = 0.8). After warm-up the step size is exp(x̄), the average of dual averaging's
+    /// last log-step-size iterates xₜ, whose acceptance dual averaging holds at δ on average. For leapfrog on
+    /// Gaussian targets the energy error's spread grows as ε² (Beskos, Pillai, Roberts, Sanz-Serna and Stuart 2013,
+    /// Bernoulli 19(5)), so 1 − a(ε) ∝ ε^k with k ≈ 2 from a ≈ 1 down to a = 0.8 (1 − a = 1 − 2Φ(−cε²) has
+    /// d log(1 − a)/d log ε = 1.95 at a = 0.8). For iterates spread log-normally with sd s,
+    /// (1 − a(x̄))/(1 − δ) = e^(kx̄)/mean(e^(kxₜ)) = e^(−k²s²/2) ≥ e⁻² for s ≤ 1: with Stan's 50-iteration terminal
+    /// buffer one rejection at t = 50 moves x by √50·δ/(γ·60) ≈ 1.9, and the iterates' sd is 0.6–1.0 on the test
+    /// targets (NutsKernelTests prints it). The same argument gives the floor: a is concave in log ε (1 − c·e^(kx)),
+    /// so a(x̄) ≥ mean a(xₜ) = δ by Jensen, less the Monte-Carlo error of the kept draws' mean.
+    /// </summary>
+    public static double PostWarmupAcceptanceCeiling(double targetAccept) => 1 - (1 - targetAccept) * Math.Exp(-2);
+
     // ------------------------------------------------------------------ Adam
 
     /// <summary>PyTorch Adam's ε (the default every trainer here uses).</summary>
