@@ -45,14 +45,17 @@ internal static class DiagnosticInputs
     /// <summary>
     /// <paramref name="numPosteriorSamples"/> posterior draws for every observation, (L, N, D), through the posterior's
     /// batched sampling (sbi's <c>get_posterior_samples_on_batch</c> with <c>use_batched_sampling=True</c>), in chunks
-    /// of <paramref name="observationBatchSize"/> observations (all at once when null) to bound memory.
+    /// of <paramref name="observationBatchSize"/> observations. By default a chunk holds 100,000 / L observations, the
+    /// rows one proposal batch of sbi's (and <see cref="DirectPosterior"/>'s) batched rejection sampler takes: each
+    /// chunk's draws then come from one proposal batch where the prior's support holds them all, where one call for
+    /// all N observations would need N·L / 100,000 batches with a per-observation bookkeeping step each.
     /// </summary>
     public static Tensor PosteriorSamples(IPosterior posterior, Tensor xs, int numPosteriorSamples, int? observationBatchSize, int dim)
     {
         ArgumentNullException.ThrowIfNull(posterior);
         Guard.Positive(numPosteriorSamples, nameof(numPosteriorSamples));
         long n = xs.shape[0];
-        long chunk = observationBatchSize ?? n;
+        long chunk = observationBatchSize ?? Math.Max(1, 100_000 / numPosteriorSamples);
         Guard.Positive(chunk, nameof(observationBatchSize));
         using var scope = NewDisposeScope();
         var parts = new List<Tensor>();

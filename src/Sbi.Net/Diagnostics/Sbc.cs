@@ -30,7 +30,7 @@ public static class Sbc
     /// <param name="posterior">The posterior to check.</param>
     /// <param name="numPosteriorSamples">Draws per observation L; ranks lie in 0..L.</param>
     /// <param name="reduceFns">Functions θ (L, D), x (1, *x_shape) ↦ (L); null: the marginals. <see cref="LogProb"/> gives expected coverage.</param>
-    /// <param name="observationBatchSize">Observations per <c>SampleBatched</c> call (null: all N at once, as sbi) to bound memory.</param>
+    /// <param name="observationBatchSize">Observations per <c>SampleBatched</c> call; null: 100,000 / L (one proposal batch of the batched rejection sampler).</param>
     /// <param name="log">Where warnings go (default stderr).</param>
     /// <returns>Ranks (N, number of reduce functions) as float32, and the data-averaged posterior samples (N, D): the first draw at each x.</returns>
     /// <exception cref="ArgumentException">thetas and xs differ in rows, thetas' D is not the posterior's, or a count is not positive.</exception>

@@ -43,7 +43,7 @@ public static class Tarp
     /// <param name="distance">Distance to the references (null: <see cref="L2"/>).</param>
     /// <param name="numBins">Bins of the coverage histogram (null: N / 10, sbi's default); at most N.</param>
     /// <param name="zScoreTheta">Scale every parameter by the range of thetas first (sbi's default true).</param>
-    /// <param name="observationBatchSize">Observations per <c>SampleBatched</c> call (null: all at once).</param>
+    /// <param name="observationBatchSize">Observations per <c>SampleBatched</c> call; null: 100,000 / L (one proposal batch of the batched rejection sampler).</param>
     /// <param name="log">Where warnings go.</param>
     public static TarpResult RunTarp(Tensor thetas, Tensor xs, IPosterior posterior, Tensor? references = null, int numPosteriorSamples = 1000,
                                      TarpDistance? distance = null, int? numBins = null, bool zScoreTheta = true, int? observationBatchSize = null,
