@@ -110,7 +110,7 @@ public static class Tarp
             var lo = th.min(0, keepdim: true).values;
             var hi = th.max(0, keepdim: true).values;
             using Scalar eps = 1e-10;
-            var range = hi.sub(lo).add(eps);
+            var range = hi.sub(lo).Plus(eps);
             samples = samples.sub(lo).div(range);
             th = th.sub(lo).div(range);
             refs = refs.sub(lo).div(range);
