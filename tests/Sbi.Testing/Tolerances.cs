@@ -28,7 +28,7 @@ namespace Sbi.Testing;
 /// |ours32 − ref32| ≤ |ours32 − ours64| + |ours64 − ref64| + |ref64 − ref32|, which is reported but not asserted on
 /// its own (it would repeat the two checks).</para>
 /// </remarks>
-public static class Tolerances
+public static partial class Tolerances
 {
     // ------------------------------------------------------------------ floating point
 

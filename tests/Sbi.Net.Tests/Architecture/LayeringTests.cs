@@ -7,7 +7,7 @@ namespace Sbi.Tests.Architecture;
 /// <summary>
 /// The layout the README's "Code layout" picture promises, checked on the sources: projects point one way (no src
 /// project references a test project; file formats and ONNX serving carry no TorchSharp; only Sbi.Numpy.Python
-/// carries pythonnet), internals are shown to test assemblies only, and Sbi.Net's folders (one namespace each) form
+/// carries pythonnet; only Sbi.Plots carries ScottPlot and SkiaSharp), internals are shown to test assemblies only, and Sbi.Net's folders (one namespace each) form
 /// no cycle.
 /// </summary>
 public class LayeringTests
@@ -71,6 +71,18 @@ public class LayeringTests
                                     .Select(Path.GetFileNameWithoutExtension).ToList();
         Assert.That(carriers, Is.EqualTo(new[] { "Sbi.Numpy.Python" }));
         Assert.That(Packages(Src("Sbi.Net")), Does.Not.Contain("pythonnet"));
+    }
+
+    [Test]
+    public void OnlyThePlotsCarryTheDrawingStack()
+    {
+        static bool Drawing(string p) => p.StartsWith("ScottPlot", StringComparison.OrdinalIgnoreCase)
+                                         || p.StartsWith("SkiaSharp", StringComparison.OrdinalIgnoreCase)
+                                         || p.StartsWith("HarfBuzzSharp", StringComparison.OrdinalIgnoreCase);
+        var carriers = SrcProjects().Where(p => Items(p, "PackageReference").Any(Drawing)).Select(Path.GetFileNameWithoutExtension).ToList();
+        Assert.That(carriers, Is.EqualTo(new[] { "Sbi.Plots" }));
+        foreach (var project in new[] { "Sbi.Net", "Sbi.Format", "Sbi.Numpy", "Sbi.Onnx", "Sbi.Bench" })
+            Assert.That(Packages(Src(project)).Where(Drawing), Is.Empty, $"{project} draws nothing");
     }
 
     [Test]
