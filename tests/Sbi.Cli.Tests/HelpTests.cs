@@ -13,6 +13,8 @@ public class HelpTests
     [TestCase("bench train", "--autograd")]
     [TestCase("bench sample", "--threads")]
     [TestCase("bench gpu", "--skip-smoke")]
+    [TestCase("bench posteriors", "--sbi")]
+    [TestCase("sample", "--sample-with")]
     public void HelpForEachCommandExitsZero(string command, string someOption)
     {
         var r = CliRun.Of([.. command.Split(' '), "--help"]);
@@ -61,6 +63,6 @@ public class HelpTests
         Walk(root, "sbi-net");
         Assert.That(missing, Is.Empty);
         Assert.That(root.Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "demo", "train", "sample", "export", "bench" }));
-        Assert.That(root.Subcommands.Single(s => s.Name == "bench").Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "train", "sample", "gpu" }));
+        Assert.That(root.Subcommands.Single(s => s.Name == "bench").Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "train", "sample", "posteriors", "gpu" }));
     }
 }
