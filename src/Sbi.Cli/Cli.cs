@@ -54,10 +54,11 @@ internal static class Cli
     /// <summary>The command tree; every command's action writes through <paramref name="ctx"/>.</summary>
     internal static Command Build(CliContext ctx, Option<bool> verbose)
     {
-        var bench = new Command("bench", "benchmarks: training, sampling (ONNX Runtime vs TorchSharp), CUDA")
+        var bench = new Command("bench", "benchmarks: training, sampling (ONNX Runtime vs TorchSharp), posteriors (vs Python sbi), CUDA")
         {
             BenchTrainCommand.Create(ctx),
             BenchSampleCommand.Create(ctx),
+            BenchPosteriorsCommand.Create(ctx),
             BenchGpuCommand.Create(ctx),
             BenchSbcCommand.Create(ctx),
         };

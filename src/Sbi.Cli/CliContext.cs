@@ -18,6 +18,12 @@ internal sealed class CliContext
     /// <summary>Progress, warnings and errors.</summary>
     public TextWriter Err { get; }
 
+    /// <summary>
+    /// Whether <see cref="Err"/> is the process's standard error and that is a terminal: only then are progress bars
+    /// drawn (a redirected stream, a file or a test's writer gets plain lines).
+    /// </summary>
+    public bool ErrIsTerminal => ReferenceEquals(Err, Console.Error) && !Console.IsErrorRedirected;
+
     /// <summary>The library's warnings and messages, to <see cref="Err"/>.</summary>
     public SbiLog Log { get; }
 }

@@ -14,6 +14,8 @@ public class HelpTests
     [TestCase("bench sample", "--threads")]
     [TestCase("bench gpu", "--skip-smoke")]
     [TestCase("bench sbc", "--posterior-samples")]
+    [TestCase("bench posteriors", "--sbi")]
+    [TestCase("sample", "--sample-with")]
     public void HelpForEachCommandExitsZero(string command, string someOption)
     {
         var r = CliRun.Of([.. command.Split(' '), "--help"]);
@@ -62,6 +64,6 @@ public class HelpTests
         Walk(root, "sbi-net");
         Assert.That(missing, Is.Empty);
         Assert.That(root.Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "demo", "train", "sample", "export", "bench" }));
-        Assert.That(root.Subcommands.Single(s => s.Name == "bench").Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "train", "sample", "gpu", "sbc" }));
+        Assert.That(root.Subcommands.Single(s => s.Name == "bench").Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "train", "sample", "posteriors", "gpu", "sbc" }));
     }
 }
