@@ -18,13 +18,15 @@ public static class McmcRunner
     /// Runs <paramref name="blocks"/> (their chains numbered block after block) and returns the kept draws.
     /// <paramref name="timeLimit"/> is measured on <paramref name="clock"/> (a stopwatch the caller started, so that
     /// its own preparation counts; null: one started here); past it a <see cref="TimeoutException"/> says how far the
-    /// run got, followed by <paramref name="timeoutAdvice"/>.
+    /// run got, followed by <paramref name="timeoutAdvice"/>. <paramref name="workerSetup"/> runs first on each worker
+    /// thread: a target that evaluates a network needs the caller's thread settings there (libtorch's OpenMP and MKL
+    /// thread counts are per thread, and a fresh thread's default of one per core makes every small op contend).
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="TimeoutException">the run passed <paramref name="timeLimit"/>.</exception>
     public static McmcChains Run(IReadOnlyList<IMcmcKernel> blocks, McmcSchedule schedule, int numWorkers = 1, IProgress<McmcProgress>? progress = null,
                                  TimeSpan? timeLimit = null, CancellationToken cancellationToken = default, Stopwatch? clock = null,
-                                 string timeoutAdvice = "")
+                                 string timeoutAdvice = "", Action? workerSetup = null)
     {
         ArgumentNullException.ThrowIfNull(blocks);
         ArgumentNullException.ThrowIfNull(schedule);
@@ -52,6 +54,7 @@ public static class McmcRunner
         {
             try
             {
+                workerSetup?.Invoke();
                 for (int s = 0; s < total; s++)
                 {
                     bool keep = schedule.IsKept(s, out int k);

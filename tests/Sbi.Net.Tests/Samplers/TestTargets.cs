@@ -79,19 +79,28 @@ internal static class KnownTargets
     /// size of the draws of x (of x²) over all chains (<see cref="ConvergenceDiagnostics.MeanEss"/>), the Markov-chain
     /// central limit theorem's standard error of a mean.
     /// </summary>
-    public static void AssertMoments(McmcChains run, Known known, string what)
+    public static void AssertMoments(McmcChains run, Known known, string what) =>
+        AssertMoments(run.Draws, run.NumChains, run.DrawsPerChain, run.Dim, known.Mean, known.Sd, known.Second, known.SecondSd, what);
+
+    /// <summary><see cref="AssertMoments(McmcChains, Known, string)"/> for chain-major draws (chains·drawsPerChain × dim) and the true moments.</summary>
+    public static void AssertMoments(double[] draws, int chains, int drawsPerChain, int dim, double[] mean, double[] sd, double[] second, double[] secondSd, string what)
     {
-        int n = run.NumChains * run.DrawsPerChain;
-        for (int j = 0; j < run.Dim; j++)
+        int n = chains * drawsPerChain;
+        for (int j = 0; j < dim; j++)
         {
-            var x = Enumerable.Range(0, n).Select(i => run.Draws[i * run.Dim + j]).ToArray();
+            var x = Enumerable.Range(0, n).Select(i => draws[i * dim + j]).ToArray();
             var x2 = x.Select(v => v * v).ToArray();
-            double ess = ConvergenceDiagnostics.MeanEss(x, run.NumChains, run.DrawsPerChain);
-            double ess2 = ConvergenceDiagnostics.MeanEss(x2, run.NumChains, run.DrawsPerChain);
-            double z1 = Math.Abs(x.Average() - known.Mean[j]) / (known.Sd[j] / Math.Sqrt(ess));
-            double z2 = Math.Abs(x2.Average() - known.Second[j]) / (known.SecondSd[j] / Math.Sqrt(ess2));
-            Assert.That(z1, Is.LessThanOrEqualTo(Tolerances.MonteCarloZ), $"{what}: mean of x{j} {x.Average()} vs {known.Mean[j]} (ESS {ess:F0})");
-            Assert.That(z2, Is.LessThanOrEqualTo(Tolerances.MonteCarloZ), $"{what}: mean of x{j}² {x2.Average()} vs {known.Second[j]} (ESS {ess2:F0})");
+            double ess = ConvergenceDiagnostics.MeanEss(x, chains, drawsPerChain);
+            double ess2 = ConvergenceDiagnostics.MeanEss(x2, chains, drawsPerChain);
+            double z1 = Math.Abs(x.Average() - mean[j]) / (sd[j] / Math.Sqrt(ess));
+            double z2 = Math.Abs(x2.Average() - second[j]) / (secondSd[j] / Math.Sqrt(ess2));
+            Assert.That(z1, Is.LessThanOrEqualTo(Tolerances.MonteCarloZ), $"{what}: mean of x{j} {x.Average()} vs {mean[j]} (ESS {ess:F0})");
+            Assert.That(z2, Is.LessThanOrEqualTo(Tolerances.MonteCarloZ), $"{what}: mean of x{j}² {x2.Average()} vs {second[j]} (ESS {ess2:F0})");
         }
     }
+
+    /// <summary>Per-dimension E[x], sd(x), E[x²], sd(x²) of N(μ_j, σ_j²): E[x²] = σ² + μ², Var(x²) = 2σ⁴ + 4μ²σ².</summary>
+    public static (double[] Mean, double[] Sd, double[] Second, double[] SecondSd) NormalMoments(double[] mu, double[] sigma) =>
+        (mu, sigma, mu.Select((m, j) => sigma[j] * sigma[j] + m * m).ToArray(),
+         mu.Select((m, j) => Math.Sqrt(2 * Math.Pow(sigma[j], 4) + 4 * m * m * sigma[j] * sigma[j])).ToArray());
 }
