@@ -140,6 +140,21 @@ public static partial class Tolerances
     /// </summary>
     public const double MonteCarloZ = 4.5;
 
+    /// <summary>
+    /// The largest split-R̂ of converged chains: m split chains (twice the chains) of a sampler that has reached its
+    /// stationary distribution, each with effective sample size <paramref name="essPerSplitChain"/> (a run's bulk ESS
+    /// over m). R̂² = (n − 1)/n + B/(nW) (BDA3 eq. 11.4), and at stationarity the m split-chain means are independent with
+    /// variance σ²/ess, so B/(nW) = s²_means·ess/σ² / ess is χ²(m − 1)/(m − 1) over ess to first order. R̂ therefore stays
+    /// below √(1 + q/((m − 1)·ess)) with q the χ²(m − 1) quantile at 1 − 10⁻⁵ (the suite's per-check false-alarm rate,
+    /// see <see cref="MonteCarloZ"/>); ArviZ's rank-normalised and folded versions are the same statistic of transformed
+    /// draws, and the larger of the two is bounded by the same quantile at 1 − 5·10⁻⁶.
+    /// </summary>
+    public static double ConvergedSplitRhat(int splitChains, double essPerSplitChain)
+    {
+        double q = MathNet.Numerics.Distributions.ChiSquared.InvCDF(splitChains - 1, 1 - 5e-6);
+        return Math.Sqrt(1 + q / ((splitChains - 1) * essPerSplitChain));
+    }
+
     /// <summary>|z| of a binomial proportion <paramref name="p"/> estimated from <paramref name="n"/> trials, against <paramref name="expected"/>.</summary>
     public static double BinomialZ(double p, double expected, double n) => Math.Abs(p - expected) / Math.Sqrt(expected * (1 - expected) / n);
 

@@ -54,6 +54,17 @@ public sealed class NpeB : NpeBase
         return this;
     }
 
+    /// <summary>
+    /// NPE-B's weights prior(θ)/Σ_k α_k q̃_k(θ) mix every round's proposal density, so each must be normalised: a density
+    /// off by a constant (the MCMC and rejection posteriors' LogProb is the potential) weighs its round wrongly against
+    /// the others. Any posterior with <see cref="Posteriors.IPosterior.IsNormalized"/> is accepted.
+    /// </summary>
+    protected override string? ProposalRefusal(Posteriors.IPosterior proposal) => proposal.IsNormalized ? null :
+        $"the proposal is a {proposal.GetType().Name}, whose LogProb is unnormalised (IsNormalized is false). NPE-B weights each simulation by " +
+        "prior(θ) / Σ_k α_k proposal_k(θ), a mixture over the rounds' proposal densities, so every proposal's density must be normalised; " +
+        "an unnormalised one weighs its round by an unknown constant. Draw θ from it if you like, but pass a normalised proposal: a DirectPosterior " +
+        "(BuildPosterior's default) or an ImportanceSamplingPosterior (its LogProb divides by a normalisation estimate).";
+
     /// <summary>NPE-B normalises its weights over each batch, so an invalid x kept in a later round would poison its whole batch.</summary>
     protected override string? InvalidSimulationsRefusal(int round) => round == 0 ? null :
         "NPE-B in rounds after the first does not allow invalid simulations (its importance weights are normalised over each batch); " +

@@ -54,6 +54,7 @@ public abstract partial class NpeBase : NeuralInference
                 throw new ArgumentException("the proposal posterior has no default x: call SetDefaultX(x_o) on it first.", nameof(proposal));
             if (Network is not null && posterior.Potential is PosteriorBasedPotential p && ReferenceEquals(p.PosteriorEstimator, Network))
                 throw new ArgumentException("the proposal's estimator is the trainer's live network; build proposals with BuildPosterior, which copies it.", nameof(proposal));
+            if (ProposalRefusal(posterior) is { } refusal) throw new ArgumentException(refusal, nameof(proposal));
         }
         else if (proposal is not null && !ReferenceEquals(proposal, Prior))
         {
@@ -62,6 +63,12 @@ public abstract partial class NpeBase : NeuralInference
         if (proposal is null && Round > 0)
             throw new ArgumentException("proposal is null after multi-round training: pass the proposal the simulations were drawn from.", nameof(proposal));
     }
+
+    /// <summary>
+    /// Why this method cannot train on simulations drawn from <paramref name="proposal"/>, or null when it can (the
+    /// default). NPE-B refuses a posterior whose LogProb is unnormalised (<see cref="IPosterior.IsNormalized"/>).
+    /// </summary>
+    protected virtual string? ProposalRefusal(IPosterior proposal) => null;
 
     /// <summary>
     /// Trains the density estimator on the stored simulations with sbi's defaults and rules (sbi's

@@ -36,6 +36,18 @@ public interface IPosterior : IDensity
     /// <summary>The posterior log-density of rows θ (n, D) at x (or the default x); returns (n).</summary>
     Tensor LogProb(Tensor theta, Tensor? x = null);
 
+    /// <summary>
+    /// Whether <see cref="LogProb(Tensor, Tensor?)"/> is a normalised log-density (integrates to 1 over θ, up to an
+    /// estimate), which is what NPE-B needs from a round's proposal: its importance weights prior(θ)/proposal(θ) mix
+    /// the densities of all rounds' proposals, so a density off by an unknown constant weighs its round wrongly.
+    /// True by default, and for <see cref="DirectPosterior"/> (leakage-corrected) and
+    /// <see cref="ImportanceSamplingPosterior"/> (divided by its normalisation-constant estimate); false for
+    /// <see cref="RejectionPosterior"/> and <see cref="McmcPosterior"/>, whose LogProb is the potential, as in sbi.
+    /// A posterior of your own whose LogProb is unnormalised implements this as false, and NPE-B then refuses it as a
+    /// proposal with an error that says why.
+    /// </summary>
+    bool IsNormalized => true;
+
     /// <summary>sbi's <c>map</c>: the maximum a posteriori estimate at the default x by gradient ascent on the potential in the transformed space.</summary>
     Tensor Map(int numIter = 1000, int numToOptimize = 100, double learningRate = 0.01, int numInitSamples = 1000,
                int saveBestEvery = 10, bool forceUpdate = false, Tensor? inits = null);

@@ -144,6 +144,9 @@ public sealed class ImportanceSamplingPosterior : PotentialPosterior
         });
     }
 
+    /// <summary>True: <see cref="LogProb"/> divides the potential by its normalisation-constant estimate.</summary>
+    public override bool IsNormalized => true;
+
     /// <inheritdoc/>
     protected override void OnDefaultXChanged() => _logNormalizationConstant = null;
 

@@ -78,6 +78,9 @@ public abstract class PotentialPosterior : IPosterior
     /// <inheritdoc/>
     public abstract Tensor LogProb(Tensor theta, Tensor? x = null);
 
+    /// <inheritdoc cref="IPosterior.IsNormalized"/>
+    public abstract bool IsNormalized { get; }
+
     /// <summary><see cref="IDensity"/>: <see cref="LogProb(Tensor, Tensor?)"/> at the default x.</summary>
     Tensor IDensity.LogProb(Tensor theta) => LogProb(theta);
 

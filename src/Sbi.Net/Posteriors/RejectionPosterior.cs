@@ -70,6 +70,9 @@ public sealed class RejectionPosterior : PotentialPosterior
         });
     }
 
+    /// <summary>False: <see cref="LogProb"/> is the potential, unnormalised (NPE-B refuses this posterior as a proposal).</summary>
+    public override bool IsNormalized => false;
+
     /// <summary>The unnormalised log-posterior (the potential) of rows θ (n, D) at x (or the default x), as sbi's <c>log_prob</c>; returns (n).</summary>
     public override Tensor LogProb(Tensor theta, Tensor? x = null)
     {

@@ -1,0 +1,66 @@
+using NUnit.Framework;
+using Sbi.Estimators;
+using Sbi.Nn.Fused;
+using Sbi.Testing;
+using static TorchSharp.torch;
+
+namespace Sbi.Tests.Nn.Fused;
+
+/// <summary>
+/// The fused MAF log-density at one observation (what MCMC's target evaluates) against the modules' log_prob on the
+/// same rows: as close to the modules' float64 log-density as the modules' own float32 one is
+/// (<see cref="FloatAgreement.Float32Only"/>, reduction length the hidden width).
+/// </summary>
+public class MafDensityTests : FusedKernelTestBase
+{
+    private static FlowEstimator Build(int d, int c, int hidden, int blocks, ZScoreMode zTheta)
+    {
+        manual_seed(31);
+        var theta = randn(300, d) * 2 + 1;
+        var x = randn(300, c) * 3;
+        var net = (FlowEstimator)PosteriorNn.Build(new DensityEstimatorOptions
+        {
+            HiddenFeatures = hidden, NumTransforms = 3, NumBlocks = blocks, ZScoreTheta = zTheta,
+        })(theta, x);
+        using (no_grad())
+            foreach (var p in net.parameters()) p.add_(randn_like(p) * 0.3);
+        return net;
+    }
+
+    [TestCase(5, 3, 50, 2, ZScoreMode.Independent, 20)]
+    [TestCase(1, 2, 16, 1, ZScoreMode.Structured, 1)]
+    [TestCase(2, 4, 20, 0, ZScoreMode.None, 7)]
+    [TestCase(3, 1, 12, 3, ZScoreMode.Independent, 300)]
+    public void LogProbEqualsTheModules(int d, int c, int hidden, int blocks, ZScoreMode zTheta, int rows)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var net = Build(d, c, hidden, blocks, zTheta);
+        var x = randn(1, c) * 3;
+        var theta = randn(rows, d) * 2 + 1;
+        var density = MafDensity.TryCreate(net, x, out var reason);
+        Assert.That(density, Is.Not.Null, reason);
+        var result = new float[rows];
+        density!.LogProb(theta.contiguous().data<float>().ToArray(), rows, result);
+        var expected = net.LogProb(theta.unsqueeze(1), x).squeeze(1);
+        using var net64 = (FlowEstimator)Float64.Copy(net);
+        var reference = net64.LogProb(theta.D().unsqueeze(1), x.D()).squeeze(1);
+        var a = FloatAgreement.Float32Only(tensor(result), expected, reference, hidden);
+        TestContext.Out.WriteLine(a);
+        Assert.That(a.Float32Accurate, a.ToString());
+    }
+
+    [Test]
+    public void OtherEstimatorsAndSeveralObservationsAreNotFused()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(1);
+        var nsf = PosteriorNn.Build("nsf")(randn(50, 2), randn(50, 3));
+        Assert.That(MafDensity.TryCreate(nsf, randn(1, 3), out var reason), Is.Null);
+        Assert.That(reason, Does.Contain("MAF layer"));
+        var maf = Build(2, 3, 8, 1, ZScoreMode.Independent);
+        Assert.That(MafDensity.TryCreate(maf, randn(2, 3), out reason), Is.Null);
+        Assert.That(reason, Does.Contain("more than one"));
+        Assert.That(MafDensity.TryCreate(new GaussianEstimator(2, 1), randn(1, 1), out reason), Is.Null);
+    }
+}
