@@ -80,7 +80,6 @@ public sealed class McmcPosterior : PotentialPosterior, IPosterior
     /// <exception cref="InvalidOperationException">No start with a finite log-density, or every chain stayed at its start.</exception>
     /// <exception cref="TimeoutException">The run passed <see cref="McmcPosteriorParameters.MaxSamplingSeconds"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    /// <exception cref="NotSupportedException">The method is HMC or NUTS before their kernels are wired in.</exception>
     public Tensor Sample(long n, Tensor? x, IProgress<McmcProgress>? progress, CancellationToken cancellationToken = default)
     {
         Guard.Positive(n, nameof(n));

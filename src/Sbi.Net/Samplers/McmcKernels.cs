@@ -49,8 +49,8 @@ public static class McmcKernels
             {
                 "slice_np" => new SliceKernel(target, init, rngs[c0], settings, c0),
                 "slice_np_vectorized" => new VectorizedSliceKernel(target, init, rngs.Skip(c0).Take(sizes[b]).ToArray(), settings, maxDraws, c0),
-                "hmc" or "nuts" => throw new NotSupportedException(
-                    $"MCMC method '{method}' (Sbi.Net's {(method == "hmc" ? "HmcKernel" : "NutsKernel")}) lands with h14-hmc; use 'slice_np_vectorized' or 'slice_np' until then."),
+                "hmc" => new HmcKernel(target, init, rngs[c0], settings),
+                "nuts" => new NutsKernel(target, init, rngs[c0], settings),
                 _ => throw new ArgumentException($"method must be one of 'slice_np', 'slice_np_vectorized', 'hmc', 'nuts'; got '{method}'.", nameof(method)),
             };
             c0 += sizes[b];
