@@ -9,11 +9,11 @@ public abstract partial class NpeBase
 {
     /// <summary>
     /// sbi's <c>build_posterior(sample_with=…, posterior_parameters=…)</c> (sbi/inference/trainers/npe/npe_base.py):
-    /// a posterior of kind <paramref name="sampleWith"/> ("direct", "rejection", "importance"; see
+    /// a posterior of kind <paramref name="sampleWith"/> ("direct", "rejection", "importance", "vi"; see
     /// <see cref="PosteriorBuilder.Build"/>) over a copy of the estimator (the trained network by default), so it
     /// stays frozen while training continues. A direct posterior also becomes <see cref="LastPosterior"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "mcmc" or "vi" (not built yet), or settings of another method.</exception>
+    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "mcmc" (not built yet), or settings of another method.</exception>
     public IPosterior BuildPosterior(string sampleWith, PosteriorParameters? posteriorParameters = null,
                                      ConditionalDensityEstimator? densityEstimator = null, IDistribution? prior = null)
     {

@@ -10,22 +10,23 @@ namespace Sbi.Posteriors;
 /// sbi's <c>build_posterior(sample_with=…, posterior_parameters=…)</c> for a posterior estimator
 /// (sbi/inference/trainers/base.py, <c>_create_posterior</c>): "direct" gives a <see cref="DirectPosterior"/>;
 /// "rejection" and "importance" a <see cref="RejectionPosterior"/> or <see cref="ImportanceSamplingPosterior"/> over
-/// the estimator's potential (<see cref="PotentialFactory.PosteriorEstimatorBased"/>) with the prior as proposal.
+/// the estimator's potential (<see cref="PotentialFactory.PosteriorEstimatorBased"/>) with the prior as proposal; "vi" an
+/// untrained <see cref="VIPosterior"/> over that potential in the prior's θ transform (call its Train(x)).
 /// </summary>
 public static class PosteriorBuilder
 {
     /// <summary>The <c>sampleWith</c> values built here.</summary>
-    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance"];
+    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance", "vi"];
 
     /// <summary>sbi's values not built yet.</summary>
-    private static readonly string[] NotYet = ["mcmc", "vi"];
+    private static readonly string[] NotYet = ["mcmc"];
 
     /// <summary>
     /// Builds the posterior over <paramref name="estimator"/> (used as is: pass a copy if training continues) and
     /// <paramref name="prior"/>. <paramref name="posteriorParameters"/> must be the settings of <paramref name="sampleWith"/>
     /// (null: that method's defaults).
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "mcmc" or "vi" (not built yet), or settings of another method.</exception>
+    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "mcmc" (not built yet), or settings of another method.</exception>
     public static IPosterior Build(ConditionalDensityEstimator estimator, IDistribution prior, string sampleWith = "direct",
                                    PosteriorParameters? posteriorParameters = null, SbiLog? log = null)
     {
@@ -46,6 +47,8 @@ public static class PosteriorBuilder
                 var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
                 return new ImportanceSamplingPosterior(potential, prior, transform, i, log);
             }
+            case VIPosteriorParameters v:
+                return new VIPosterior(new PosteriorBasedPotential(estimator, prior), prior, v, log: log);
             default:
                 throw new ArgumentException($"posteriorParameters of type {posteriorParameters!.GetType().Name} are not built by PosteriorBuilder.", nameof(posteriorParameters));
         }
@@ -57,7 +60,7 @@ public static class PosteriorBuilder
         string allowed = string.Join(", ", SampleWithValues.Select(v => $"'{v}'"));
         string got = sampleWith is null ? "null" : $"'{sampleWith}'";
         if (sampleWith is not null && NotYet.Contains(sampleWith, StringComparer.Ordinal))
-            throw new ArgumentException($"sampleWith {got} (sbi's MCMC or VI posterior) is not built in Sbi.Net yet; sampleWith must be one of {allowed}.", nameof(sampleWith));
+            throw new ArgumentException($"sampleWith {got} (sbi's MCMC posterior) is not built in Sbi.Net yet; sampleWith must be one of {allowed}.", nameof(sampleWith));
         if (sampleWith is null || !SampleWithValues.Contains(sampleWith, StringComparer.Ordinal))
             throw new ArgumentException($"sampleWith must be one of {allowed}; got {got}.", nameof(sampleWith));
         if (posteriorParameters is not null && posteriorParameters.SampleWith != sampleWith)
@@ -69,6 +72,7 @@ public static class PosteriorBuilder
     {
         "direct" => new DirectPosteriorParameters(),
         "rejection" => new RejectionPosteriorParameters(),
+        "vi" => new VIPosteriorParameters(),
         _ => new ImportanceSamplingPosteriorParameters(),
     };
 }
