@@ -204,7 +204,7 @@ public sealed class DivergenceOptimizer : IDisposable
     private static string Fmt(double v) => v.ToString("G6", CultureInfo.InvariantCulture);
 
     /// <summary>A copy of q whose parameters share q's storage with gradients off: sbi's <c>_surrogate_q</c> for sticking the landing.</summary>
-    private static VariationalDistribution StoppedCopy(VariationalDistribution q)
+    internal static VariationalDistribution StoppedCopy(VariationalDistribution q)
     {
         ConditionalDensityEstimator copy;
         try { copy = VariationalFamilies.Rebuild(q.Q.Config); }
