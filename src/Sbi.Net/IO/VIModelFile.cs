@@ -18,7 +18,8 @@ namespace Sbi.IO;
 /// dict under <c>sd/</c> with its own key names, and <c>config_json</c> with member digests, the prior and the default x).
 /// The configuration's "estimator" is <see cref="Estimator"/> ("vi"), so a plain model loader refuses the file instead of
 /// reading q's unconstrained density as a posterior; its "options" hold q's own configuration ("q"), the VI method, the
-/// mode, the observation a single-x q was fitted at ("trained_on"), the θ transform ("prior": the prior's own) and the
+/// mode, the observation a single-x q was fitted at ("trained_on"), the θ transform ("prior": the prior's own), q's
+/// orientation ("q_orientation": "iaf" for a MAF used as an inverse autoregressive flow, else "standard") and the
 /// posterior's parameters. <c>Sbi.Onnx</c> exports such a file (its "vi" exporter adds T⁻¹ to q's graphs).
 /// </summary>
 public static class VIModelFile
@@ -45,6 +46,7 @@ public static class VIModelFile
             ["vi_method"] = posterior.ViMethod,
             ["mode"] = posterior.Mode == VIMode.SingleX ? "single_x" : "amortized",
             ["theta_transform"] = "prior",
+            ["q_orientation"] = posterior.Q.InverseAutoregressive ? "iaf" : "standard",
             ["parameters"] = new JsonObject
             {
                 ["q"] = p.Q, ["vi_method"] = p.ViMethod, ["num_transforms"] = p.NumTransforms, ["hidden_features"] = p.HiddenFeatures,
@@ -104,7 +106,10 @@ public static class VIModelFile
             var values = options["trained_on"] as JsonArray ?? throw new SbiDataException(path, "a single-x VI posterior file needs options \"trained_on\".");
             trainedOn = tensor(values.Select(v => v!.GetValue<float>()).ToArray()).view(new long[] { 1 }.Concat(qConfig.XShape).ToArray());
         }
-        posterior.Restore(q, mode == "single_x" ? VIMode.SingleX : VIMode.Amortized, trainedOn);
+        string orientation = options["q_orientation"] is null ? "standard" : Text(options, "q_orientation", path);
+        if (orientation is not ("standard" or "iaf")) throw new SbiDataException(path, $"options \"q_orientation\" must be 'standard' or 'iaf'; got '{orientation}'.");
+        if (orientation == "iaf" && q is not FlowEstimator) throw new SbiDataException(path, $"options \"q_orientation\" is 'iaf' but q '{qConfig.Estimator}' is not a flow.");
+        posterior.Restore(q, mode == "single_x" ? VIMode.SingleX : VIMode.Amortized, trainedOn, orientation == "iaf");
         if (document.DefaultX is { } dx) posterior.SetDefaultX(tensor(dx).view(new long[] { 1 }.Concat(qConfig.XShape).ToArray()));
         return posterior;
     }

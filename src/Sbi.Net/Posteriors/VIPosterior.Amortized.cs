@@ -82,10 +82,11 @@ public sealed partial class VIPosterior
             using var build = NewDisposeScope();
             Tensor z;
             using (no_grad()) z = ThetaTransform.Forward(thetaTrain);
+            bool iaf = VariationalFamilies.UsesInverseAutoregressive(family, "rKL", amortized: true);
             var built = VariationalFamilies.Build(family, numTransforms ?? Parameters.NumTransforms, hiddenFeatures ?? Parameters.HiddenFeatures,
-                                                  zScoreTheta ?? Parameters.ZScoreTheta, zScoreX ?? Parameters.ZScoreX, z, xTrain);
+                                                  iaf ? ZScoreMode.None : zScoreTheta ?? Parameters.ZScoreTheta, zScoreX ?? Parameters.ZScoreX, z, xTrain);
             WarnOneDimensionalFlow(built);
-            _q = new VariationalDistribution(built, ThetaTransform);
+            _q = new VariationalDistribution(built, ThetaTransform, iaf);
         }
         Mode = VIMode.Amortized;
         var qd = _q;

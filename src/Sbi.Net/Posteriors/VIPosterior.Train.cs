@@ -131,10 +131,11 @@ public sealed partial class VIPosterior
             VariationalFamilies.Recenter(_userQ, xo);
             return new VariationalDistribution(_userQ, ThetaTransform);
         }
-        var q = VariationalFamilies.Build(Parameters.Q, Parameters.NumTransforms, Parameters.HiddenFeatures, Parameters.ZScoreTheta,
+        bool iaf = VariationalFamilies.UsesInverseAutoregressive(Parameters.Q, _viMethod, amortized: false);
+        var q = VariationalFamilies.Build(Parameters.Q, Parameters.NumTransforms, Parameters.HiddenFeatures, iaf ? ZScoreMode.None : Parameters.ZScoreTheta,
                                           ZScoreMode.Independent, UnconstrainedPriorSamples(), xo);
         WarnOneDimensionalFlow(q);
-        return new VariationalDistribution(q, ThetaTransform);
+        return new VariationalDistribution(q, ThetaTransform, iaf);
     }
 
     /// <summary>T(θ) for <see cref="ZScoreSamples"/> prior samples (sbi's <c>link_transform.inv(prior.sample((1000,)))</c>).</summary>

@@ -23,7 +23,8 @@ public class VIModelFileTests
     [OneTimeTearDown] public void RestoreThreads() => set_num_threads(_threads);
 
     /// <summary>
-    /// A single-x MAF q on a box prior and an amortised Gaussian q on a normal prior: after Save and Load, log-densities at
+    /// A single-x MAF q on a box prior (fKL: the usual orientation; rKL: an inverse autoregressive flow) and an amortised
+    /// Gaussian q on a normal prior: after Save and Load, log-densities at
     /// fixed θ (and, amortised, at several x) are bitwise those of the saved posterior, samples drawn from the same seed are
     /// bitwise equal, and the mode, fitted x, default x, method and parameters are kept.
     /// </summary>
@@ -49,6 +50,19 @@ public class VIModelFileTests
         var a = single.Sample(100).data<float>().ToArray();
         manual_seed(7);
         Assert.That(loaded.Sample(100).data<float>().ToArray(), Is.EqualTo(a));
+
+        var iaf = new VIPosterior(new GaussianTarget(box, [0.5, 1.2], [0.4, 0.7]), box, new VIPosteriorParameters(numTransforms: 2, hiddenFeatures: 12), log: SbiLog.Silent);
+        iaf.Train(zeros(1), maxNumIters: 40, warmUpRounds: 10, qualityControl: false);
+        Assert.That(iaf.Q!.InverseAutoregressive, "rKL trains a MAF q as an inverse autoregressive flow");
+        path = Path.Combine(_dir, "iaf.npz");
+        VIModelFile.Save(path, iaf);
+        var iafBack = VIModelFile.Load(path, log: SbiLog.Silent);
+        Assert.That(iafBack.Q!.InverseAutoregressive);
+        Assert.That(iafBack.LogProb(theta).data<float>().ToArray(), Is.EqualTo(iaf.LogProb(theta).data<float>().ToArray()));
+        manual_seed(8);
+        a = iaf.Sample(100).data<float>().ToArray();
+        manual_seed(8);
+        Assert.That(iafBack.Sample(100).data<float>().ToArray(), Is.EqualTo(a));
 
         using var normal = MultivariateNormal.Standard(2);
         var amortized = new VIPosterior(new LinearGaussianPosterior(normal, 0.5), normal, new VIPosteriorParameters(q: "gaussian"), log: SbiLog.Silent);

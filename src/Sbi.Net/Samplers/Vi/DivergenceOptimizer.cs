@@ -38,6 +38,8 @@ public sealed class DivergenceOptimizer : IDisposable
     private readonly IList<Tensor> _gradientInputs;
     private readonly double _learningRate, _clipValue, _gamma;
     private readonly int _nParticles;
+    private readonly ITrainingKernel? _kernel;
+    private readonly List<Sbi.Nn.MaskedLinear> _masked;
     private Tensor? _best;
     private double _bestLoss = double.PositiveInfinity;
     private int _bestIteration = -1;
@@ -66,7 +68,40 @@ public sealed class DivergenceOptimizer : IDisposable
         if (_params.Count == 0) throw new ArgumentException("q has no trainable parameters.", nameof(q));
         _gradientInputs = _params.Cast<Tensor>().ToList();
         _adam = new FlatAdam(_params, learningRate);
+        _masked = Premask(q.Q, _adam);
         if (objective.NeedsStoppedQ) _stopped = StoppedCopy(q);
+        if (objective is ForwardKlObjective && !q.InverseAutoregressive) _kernel = BindKernel(q.Q, out _);
+    }
+
+    /// <summary>
+    /// Zeroes the masked entries of q's MADE weights and masks their gradients in the optimiser, so that the layers skip
+    /// W ⊙ M in every pass while training (same values, and after masking the same gradients; NPE training does the same).
+    /// Undone (the layers, not the zeros) when the optimiser is disposed.
+    /// </summary>
+    private static List<Sbi.Nn.MaskedLinear> Premask(ConditionalDensityEstimator q, FlatAdam adam)
+    {
+        var layers = q.modules().OfType<Sbi.Nn.MaskedLinear>().ToList();
+        if (layers.Count == 0) return layers;
+        using (no_grad())
+            foreach (var l in layers) l.Weight.mul_(l.Mask);
+        adam.SetGradientMask(layers.Select(l => (l.Weight, l.Mask)));
+        foreach (var l in layers) l.Premasked = true;
+        return layers;
+    }
+
+    /// <summary>Whether the steps run through q's family's fused training kernel (fKL on a MAF on the CPU), and why not otherwise.</summary>
+    public bool UsesKernel => _kernel is not null;
+
+    /// <summary>
+    /// The fused training kernel of q's family, bound to q and the optimiser's gradients (as NPE training binds it):
+    /// it reads the pre-masked MADE weights (<see cref="Premask"/>). Null, with the reason, where the family has none or the
+    /// kernels cannot run.
+    /// </summary>
+    private static ITrainingKernel? BindKernel(ConditionalDensityEstimator q, out string reason)
+    {
+        reason = $"'{q.Config.Estimator}' is not a registered family";
+        if (!EstimatorFamilies.Contains(q.Config.Estimator)) return null;
+        return EstimatorFamilies.Get(q.Config.Estimator).TryCreateTrainingKernel(q, out reason);
     }
 
     /// <summary>The objective.</summary>
@@ -148,6 +183,17 @@ public sealed class DivergenceOptimizer : IDisposable
     {
         using var scope = NewDisposeScope();
         _adam.ZeroGrad();
+        if (_kernel is not null && _objective is ForwardKlObjective fkl)
+        {
+            double v = fkl.KernelStep(inputs, _kernel);
+            if (!double.IsFinite(v))
+                throw new VITrainingException($"VI training (fKL): the loss is {Fmt(v)} at iteration {it}, although the potential was finite at q's samples: " +
+                                              $"q's densities overflowed. Training stopped; {BestText()} Try a smaller learningRate or clipValue.", "train", it);
+            _adam.ClipGradNorm(_clipValue);
+            _adam.LearningRate = lr;
+            _adam.Step();
+            return v;
+        }
         var (surrogate, loss) = _objective.Loss(inputs);
         double s = surrogate.item<float>(), value = loss.item<float>();
         if (!double.IsFinite(s) || !double.IsFinite(value))
@@ -222,13 +268,16 @@ public sealed class DivergenceOptimizer : IDisposable
                 p.requires_grad_(false);
                 p.set_(live[name].detach());
             }
-        return new VariationalDistribution(copy, q.Transform);
+        return new VariationalDistribution(copy, q.Transform, q.InverseAutoregressive);
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
+        // q leaves training as a plain module (weights loaded into it later need not be pre-masked).
+        foreach (var l in _masked) l.Premasked = false;
         _adam.Dispose();
+        _kernel?.Dispose();
         _best?.Dispose();
         _stopped?.Q.Dispose();
     }

@@ -1,3 +1,5 @@
+using Sbi.Estimators;
+using Sbi.Utils;
 using static TorchSharp.torch;
 
 namespace Sbi.Samplers.Vi;
@@ -33,5 +35,30 @@ public sealed class ForwardKlObjective(DivergenceSettings settings) : Divergence
         var surrogate = -(weights * logQ).sum();
         var loss = (weights * logW).sum();
         return (surrogate, loss);
+    }
+
+    /// <summary>
+    /// The same step through a family's fused training kernel (<see cref="ITrainingKernel"/>, bound to q(z | x) and its
+    /// optimiser's gradient buffers): samples and the potential without gradients, log q(z | x) and the gradient of the
+    /// surrogate −Σ w̃ log q (coefficients −w̃) by the kernel, log |det ∂z/∂θ| (free of q's parameters) added for the weights.
+    /// Writes q's parameter gradients and returns the loss; same maths as <see cref="Loss"/>, float rounding apart.
+    /// </summary>
+    public double KernelStep(ObjectiveInputs inputs, ITrainingKernel kernel)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(kernel);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        int n = inputs.NParticles;
+        var q = inputs.Q;
+        var z = q.SampleZ(n, inputs.X).reshape(n, q.Dim);
+        var theta = q.Transform.Inverse(z);
+        var logP = inputs.Potential(theta, false);
+        var context = q.Q.Embed(inputs.X).expand(n, -1).contiguous();
+        var logQ = kernel.LogProb(z.contiguous(), context).Plus(q.LogAbsDetJacobian(theta, z));
+        var logW = logP - logQ;
+        var weights = logW.softmax(0);
+        kernel.Backward(-weights);
+        return (weights * logW).sum().item<float>();
     }
 }

@@ -93,7 +93,7 @@ public sealed class GaussianQ : ConditionalDensityEstimator
     {
         Guard.Positive(numSamples, nameof(numSamples));
         var mean = MeanOf(x);
-        var eps = randn(new long[] { numSamples, mean.shape[0], InputDim }, dtype: ScalarType.Float32, device: mean.device);
+        var eps = randn(new long[] { numSamples, mean.shape[0], InputDim }, dtype: ScalarType.Float32, device: mean.device).to(mean.dtype);
         var z = FullCovariance ? mean.Plus(eps.matmul(scale_tril!.tril().t())) : mean.Plus(eps * log_scale!.exp());
         using Scalar c = _halfLog2PiD;
         var lp = (Scalars.Of(-0.5) * eps.Squared().sum(-1)).sub(LogDet()).sub(c);

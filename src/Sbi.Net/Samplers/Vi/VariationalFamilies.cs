@@ -71,6 +71,16 @@ public static class VariationalFamilies
         return q;
     }
 
+    /// <summary>
+    /// Whether a new q of <paramref name="family"/> is used as an inverse autoregressive flow (see
+    /// <see cref="VariationalDistribution.InverseAutoregressive"/>): a "maf" q trained through its samples (every method but
+    /// fKL, and amortised training), so that its reparameterised samples cost one pass per layer. Such a MAF has no θ
+    /// z-scoring layer (in the sampling direction it would act on the noise); the unconstrained space of a normal prior is
+    /// standardised already, and the warm-up fits q to the prior.
+    /// </summary>
+    public static bool UsesInverseAutoregressive(string family, string method, bool amortized) =>
+        family == "maf" && (amortized || method != "fKL");
+
     /// <summary>The architecture of a saved q (its configuration), for loading its weights.</summary>
     public static ConditionalDensityEstimator Rebuild(EstimatorConfig config)
     {
