@@ -305,4 +305,18 @@ public static partial class Tolerances
     /// above 0.98).
     /// </summary>
     public const double C2stLearningGap = 0.02;
+
+    // ------------------------------------------------------------------ variational inference (issue 15)
+
+    /// <summary>The VI issue's accuracy target: a fitted q reaches C2ST ≤ 0.56 against the analytic posterior.</summary>
+    public const double ViC2st = 0.56;
+
+    /// <summary>
+    /// The KL divergence (either direction) at or below which q meets a C2ST target <paramref name="c2st"/> in expectation:
+    /// a classifier's expected accuracy between equally many samples of q and p is at most the Bayes accuracy
+    /// ½ + ½·TV(q, p), and TV ≤ √(KL/2) (Pinsker's inequality), so accuracy ≤ c whenever KL ≤ 8(c − ½)²; 0.0288 for
+    /// <see cref="ViC2st"/>. Checkable exactly for Gaussian q and p, and by a Monte-Carlo upper bound otherwise, without
+    /// training a classifier.
+    /// </summary>
+    public static double KlForC2st(double c2st) => 8 * Math.Pow(c2st - 0.5, 2);
 }

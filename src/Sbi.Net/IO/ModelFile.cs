@@ -57,6 +57,8 @@ public static class ModelFile
     public static (ConditionalDensityEstimator Estimator, IDistribution? Prior, Tensor? DefaultX) LoadParts(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, SbiLog? log = null)
     {
         var (document, arrays) = ModelArchive.Read(path, (log ?? SbiLog.Default).Info);
+        if (document.Config.Estimator == VIModelFile.Estimator)
+            throw new Numpy.SbiDataException(path, "holds a variational posterior (VIPosterior), whose q lives in the prior's unconstrained space; load it with VIModelFile.Load.");
         if (arrays.Count == 0) throw new Numpy.SbiDataException(path, $"stores no weights (no {ModelDocument.StateDictPrefix} members); expected the estimator's state dict.");
         ConditionalDensityEstimator estimator;
         using (var scope = NewDisposeScope())

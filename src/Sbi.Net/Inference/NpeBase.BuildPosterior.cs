@@ -9,11 +9,11 @@ public abstract partial class NpeBase
 {
     /// <summary>
     /// sbi's <c>build_posterior(sample_with=…, posterior_parameters=…)</c> (sbi/inference/trainers/npe/npe_base.py):
-    /// a posterior of kind <paramref name="sampleWith"/> ("direct", "rejection", "importance", "mcmc"; see
+    /// a posterior of kind <paramref name="sampleWith"/> ("direct", "rejection", "importance", "mcmc", "vi"; see
     /// <see cref="PosteriorBuilder.Build"/>) over a copy of the estimator (the trained network by default), so it
     /// stays frozen while training continues. A direct posterior also becomes <see cref="LastPosterior"/>.
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "vi" (not built yet), or settings of another method.</exception>
+    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, or settings of another method.</exception>
     public IPosterior BuildPosterior(string sampleWith, PosteriorParameters? posteriorParameters = null,
                                      ConditionalDensityEstimator? densityEstimator = null, IDistribution? prior = null)
     {

@@ -18,7 +18,8 @@ public sealed class FlatAdam : IDisposable
 {
     private readonly List<Parameter> _params;
     private readonly Tensor _flat, _grad, _expAvg, _expAvgSq;
-    private readonly double _lr, _beta1, _beta2, _eps;
+    private readonly double _beta1, _beta2, _eps;
+    private double _lr;
     private long _step;
     private Tensor? _gradMask;
     private bool _masked;
@@ -49,6 +50,17 @@ public sealed class FlatAdam : IDisposable
             p.grad = _grad.narrow(0, offset, n).view(p.shape).DetachFromDisposeScope();
             offset += n;
         }
+    }
+
+    /// <summary>
+    /// The learning rate of the next <see cref="Step"/> (PyTorch's <c>param_groups[0]["lr"]</c>): a scheduler such as
+    /// ExponentialLR sets it between steps; the Adam moments are unaffected.
+    /// </summary>
+    public double LearningRate
+    {
+        get => _lr;
+        set => _lr = value > 0 && double.IsFinite(value) ? value
+            : throw new ArgumentOutOfRangeException(nameof(LearningRate), value, $"{nameof(LearningRate)} must be positive and finite; got {value}.");
     }
 
     /// <summary>Number of scalar parameters.</summary>

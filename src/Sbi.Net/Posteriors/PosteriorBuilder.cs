@@ -11,22 +11,20 @@ namespace Sbi.Posteriors;
 /// (sbi/inference/trainers/base.py, <c>_create_posterior</c>): "direct" gives a <see cref="DirectPosterior"/>;
 /// "rejection", "importance" and "mcmc" a <see cref="RejectionPosterior"/>, <see cref="ImportanceSamplingPosterior"/> or
 /// <see cref="McmcPosterior"/> over the estimator's potential (<see cref="PotentialFactory.PosteriorEstimatorBased"/>)
-/// with the prior as proposal and its ThetaTransform.
+/// with the prior as proposal and its ThetaTransform; "vi" an untrained <see cref="VIPosterior"/> over that potential in
+/// the prior's θ transform (call its Train(x)).
 /// </summary>
 public static class PosteriorBuilder
 {
     /// <summary>The <c>sampleWith</c> values built here.</summary>
-    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance", "mcmc"];
-
-    /// <summary>sbi's values not built yet.</summary>
-    private static readonly string[] NotYet = ["vi"];
+    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance", "mcmc", "vi"];
 
     /// <summary>
     /// Builds the posterior over <paramref name="estimator"/> (used as is: pass a copy if training continues) and
     /// <paramref name="prior"/>. <paramref name="posteriorParameters"/> must be the settings of <paramref name="sampleWith"/>
     /// (null: that method's defaults).
     /// </summary>
-    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, "vi" (not built yet), or settings of another method.</exception>
+    /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, or settings of another method.</exception>
     public static IPosterior Build(ConditionalDensityEstimator estimator, IDistribution prior, string sampleWith = "direct",
                                    PosteriorParameters? posteriorParameters = null, SbiLog? log = null)
     {
@@ -52,6 +50,8 @@ public static class PosteriorBuilder
                 var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
                 return new McmcPosterior(potential, prior, transform, m, log);
             }
+            case VIPosteriorParameters v:
+                return new VIPosterior(new PosteriorBasedPotential(estimator, prior), prior, v, log: log);
             default:
                 throw new ArgumentException($"posteriorParameters of type {posteriorParameters!.GetType().Name} are not built by PosteriorBuilder.", nameof(posteriorParameters));
         }
@@ -62,8 +62,6 @@ public static class PosteriorBuilder
     {
         string allowed = string.Join(", ", SampleWithValues.Select(v => $"'{v}'"));
         string got = sampleWith is null ? "null" : $"'{sampleWith}'";
-        if (sampleWith is not null && NotYet.Contains(sampleWith, StringComparer.Ordinal))
-            throw new ArgumentException($"sampleWith {got} (sbi's VI posterior) is not built in Sbi.Net yet; sampleWith must be one of {allowed}.", nameof(sampleWith));
         if (sampleWith is null || !SampleWithValues.Contains(sampleWith, StringComparer.Ordinal))
             throw new ArgumentException($"sampleWith must be one of {allowed}; got {got}.", nameof(sampleWith));
         if (posteriorParameters is not null && posteriorParameters.SampleWith != sampleWith)
@@ -76,6 +74,7 @@ public static class PosteriorBuilder
         "direct" => new DirectPosteriorParameters(),
         "rejection" => new RejectionPosteriorParameters(),
         "mcmc" => new McmcPosteriorParameters(),
+        "vi" => new VIPosteriorParameters(),
         _ => new ImportanceSamplingPosteriorParameters(),
     };
 }

@@ -116,12 +116,18 @@ public abstract class PotentialPosterior : IPosterior
         if (_cachedMap is not null && !forceUpdate) return _cachedMap.clone();
         Guard.Positive(numInitSamples, nameof(numInitSamples));
         using var scope = NewDisposeScope();
-        var start = inits ?? Proposal.Sample(numInitSamples);
+        var start = inits ?? MapStartPoints(numInitSamples);
         var map = MapOptimizer.Run(this, Potential, ThetaTransform, numIter, numToOptimize, learningRate, numInitSamples, saveBestEvery, start);
         _cachedMap?.Dispose();
         _cachedMap = map.clone().DetachFromDisposeScope();
         return map.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The points <see cref="Map"/> starts from when none are given: <paramref name="numInitSamples"/> proposal samples
+    /// (sbi's <c>init_method="proposal"</c>); a VI posterior draws them from q, which sbi sets as its proposal for MAP.
+    /// </summary>
+    protected virtual Tensor MapStartPoints(int numInitSamples) => Proposal.Sample(numInitSamples);
 
     /// <summary>
     /// Runs <paramref name="body"/> with the potential at x (or the default x) and sets the potential back to the

@@ -83,6 +83,29 @@ internal sealed class MafExporter : IGraphExporter
     /// <summary>One masked forward pass per MADE, in the feature-major layout [features, N] (see <see cref="FeatureMajor"/>).</summary>
     private static string LogProb(OnnxGraphBuilder g, EstimatorModel m, Made[] mades, ThetaAffine? affine, string theta, string x)
     {
+        var (z, logdet) = Forward(g, m, mades, affine, theta, x);
+        var baseLp = g.Sub(g.Mul(g.ReduceSum(g.Mul(z, z), 0, keepDims: false), g.Scalar(-0.5f)), g.Scalar(m.D * HalfLog2Pi));
+        var lp = g.Add(baseLp, logdet);
+        return affine == null ? lp : g.Add(lp, g.Scalar(affine.LogDet()));
+    }
+
+    /// <summary>
+    /// The flow's forward map θ [N, D] → noise, rows [N, D], and Σ log scale of its MADE layers [N] (the θ z-scoring's
+    /// constant log-determinant not included): a variational posterior's MAF used as an inverse autoregressive flow
+    /// samples with it (noise in, z out; <see cref="VariationalExporter"/>).
+    /// </summary>
+    internal static (string Outputs, string LogDet) ForwardRows(OnnxGraphBuilder g, EstimatorModel m, string theta, string x)
+    {
+        int off = m.ThetaZScored ? 1 : 0;
+        var affine = ThetaAffine.Load(m, "net._transform._transforms.0.");
+        var mades = Enumerable.Range(0, m.NumTransforms).Select(k => LoadMade(m, off + 2 * k)).ToArray();
+        var (z, logdet) = Forward(g, m, mades, affine, theta, x);
+        return (g.Transpose(z, 1, 0), logdet);
+    }
+
+    /// <summary>θ [N, D] through the θ z-scoring and the MADE layers: the noise feature-major [D, N] and Σ log scale [N].</summary>
+    private static (string Z, string LogDet) Forward(OnnxGraphBuilder g, EstimatorModel m, Made[] mades, ThetaAffine? affine, string theta, string x)
+    {
         int d = m.D, h = m.HiddenFeatures;
         var cT = g.Transpose(EmbedX(g, x, m, "net._embedding_net."), 1, 0);                     // [C, N]
         var z = g.Transpose(affine?.Forward(g, theta) ?? theta, 1, 0);                            // [D, N]
@@ -107,9 +130,7 @@ internal sealed class MafExporter : IGraphExporter
             logdet = logdet == null ? ld : g.Add(logdet, ld);
             z = g.GatherConst(z, 0, made.Permutation);
         }
-        var baseLp = g.Sub(g.Mul(g.ReduceSum(g.Mul(z, z), 0, keepDims: false), g.Scalar(-0.5f)), g.Scalar(d * HalfLog2Pi));
-        var lp = g.Add(baseLp, logdet!);
-        return affine == null ? lp : g.Add(lp, g.Scalar(affine.LogDet()));
+        return (z, logdet!);
     }
 
     // ---------------------------------------------------------------- sample (inverse direction)

@@ -15,6 +15,7 @@ public static class OnnxExporters
         ["nsf"] = new NsfExporter(),
         ["mdn"] = new MdnExporter(),
         ["made"] = new MadeMixtureExporter(),
+        ["vi"] = new VariationalExporter(),   // a VI posterior's q (any of the above, or a Gaussian) behind the prior's θ transform
     };
 
     /// <summary>Registers (or replaces) the exporter of a family.</summary>

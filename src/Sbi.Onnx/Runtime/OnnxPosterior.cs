@@ -13,6 +13,8 @@ namespace Sbi.Onnx.Runtime;
 /// draws outside the prior support; <see cref="LogProb(float[,], float[], bool)"/> is −∞ outside the support and, by default,
 /// leakage-corrected. One instance may be used from many threads at once (sessions are shared, buffers
 /// are pooled per call). Random streams come from <see cref="System.Random"/> and differ from torch's.
+/// A variational posterior's package (estimator "vi") samples in the prior's support by construction; one fitted at a
+/// single observation records it ("trained_on"), and any other x is refused.
 /// </summary>
 public sealed class OnnxPosterior : IDisposable
 {
@@ -23,6 +25,7 @@ public sealed class OnnxPosterior : IDisposable
     private readonly TensorSpecJson[] _randomInputs;     // sample-graph inputs after x, in graph order
     private readonly ConcurrentBag<Workspace> _pool = new();
     private readonly ConcurrentDictionary<string, double> _leakage = new();
+    private readonly float[]? _trainedOn;                // a single-observation VI posterior's x_o (manifest estimator.trained_on)
     private int _lowAcceptanceWarned;
 
     private OnnxPosterior(string dir, PosteriorManifest manifest, OnnxPosteriorOptions options)
@@ -37,6 +40,11 @@ public sealed class OnnxPosterior : IDisposable
         if (sIn.Count < 2 || sIn[0].Role != "x" || sIn.Skip(1).Any(i => i.Role is not ("standard_normal" or "uniform")))
             throw new SbiDataException(null, $"'{dir}': sample graph inputs must be x followed by standard_normal/uniform inputs.");
         _randomInputs = sIn.Skip(1).ToArray();
+        if (manifest.Estimator["trained_on"] is System.Text.Json.Nodes.JsonArray xo)
+        {
+            _trainedOn = xo.Select(v => v?.GetValue<float>() ?? float.NaN).ToArray();
+            if (_trainedOn.Length != manifest.C) throw new SbiDataException(null, $"'{dir}': estimator.trained_on has {_trainedOn.Length} values; C = {manifest.C}.");
+        }
         using var so = SessionFactory.Create(options, _log, out var provider);
         ExecutionProvider = provider;
         if (manifest.Sha256 is null)
@@ -290,6 +298,10 @@ public sealed class OnnxPosterior : IDisposable
         if (x.Length != C) throw new ArgumentException($"x must have C = {C} entries, got {x.Length}.", nameof(x));
         for (int i = 0; i < x.Length; i++)
             if (!float.IsFinite(x[i])) throw new ArgumentException($"x[{i}] is {x[i]}; x must be finite (sbi rejects NaN/inf observations).", nameof(x));
+        // A variational posterior fitted at one observation is the posterior of that observation only (sbi's VIPosterior rule).
+        if (_trainedOn is not null && !x.AsSpan().SequenceEqual(_trainedOn))
+            throw new ArgumentException($"This package is a variational posterior fitted at x_o = [{string.Join(", ", _trainedOn.Take(6))}{(_trainedOn.Length > 6 ? ", …" : "")}]; " +
+                                        "it cannot be evaluated at another x. Fit it at that x (VIPosterior.Train) or export an amortised one.", nameof(x));
     }
 
     private Workspace Rent() => _pool.TryTake(out var ws) ? ws : new Workspace(this);
