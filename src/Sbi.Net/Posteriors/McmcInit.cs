@@ -1,5 +1,4 @@
 using Sbi.Distributions;
-using Sbi.Potentials;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -21,7 +20,15 @@ namespace Sbi.Posteriors;
 internal static class McmcInit
 {
     /// <summary>The starts (chains × D, row-major) for <paramref name="strategy"/>.</summary>
-    public static double[] Starts(string strategy, int numChains, int numCandidates, long seed, IDistribution proposal, BasePotential potential,
+    /// <param name="strategy">"proposal", "sir" or "resample".</param>
+    /// <param name="numChains">Starts to draw, one per chain.</param>
+    /// <param name="numCandidates">Proposal candidates per start ("sir", "resample").</param>
+    /// <param name="seed">Seeds torch's generator for the draws.</param>
+    /// <param name="proposal">Where candidates come from.</param>
+    /// <param name="potential">θ rows (n, D) ↦ the potential (n), without gradient.</param>
+    /// <param name="transform">z = T(θ) of the chosen θ.</param>
+    /// <param name="cancellationToken">Checked between chains.</param>
+    public static double[] Starts(string strategy, int numChains, int numCandidates, long seed, IDistribution proposal, Func<Tensor, Tensor> potential,
                                   IBijector transform, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
@@ -57,10 +64,10 @@ internal static class McmcInit
     }
 
     /// <summary>One of <paramref name="numCandidates"/> proposal draws, chosen by its weight; (1, D).</summary>
-    private static Tensor Resample(string strategy, int chain, int numCandidates, IDistribution proposal, BasePotential potential)
+    private static Tensor Resample(string strategy, int chain, int numCandidates, IDistribution proposal, Func<Tensor, Tensor> potential)
     {
         var candidates = proposal.Sample(numCandidates);
-        var logWeights = potential.Evaluate(candidates, trackGradients: false).to(ScalarType.Float64);
+        var logWeights = potential(candidates).to(ScalarType.Float64);
         if (strategy == "sir") logWeights = logWeights - proposal.LogProb(candidates).to(ScalarType.Float64, logWeights.device);
         var lw = logWeights.cpu().contiguous().data<double>().ToArray();
         double max = double.NegativeInfinity;

@@ -121,7 +121,7 @@ public sealed class McmcPosterior : PotentialPosterior, IPosterior
         var target = new TransformedPotentialTarget(Potential, ThetaTransform, Dim);
         TimeSpan? limit = p.MaxSamplingSeconds is { } s ? TimeSpan.FromSeconds(s) : null;
 
-        var starts = McmcInit.Starts(p.InitStrategy, chains, p.NumCandidateSamples, ChainSeeds.For(seed, -1), Proposal, Potential, ThetaTransform, cancellationToken);
+        var starts = McmcInit.Starts(p.InitStrategy, chains, p.NumCandidateSamples, ChainSeeds.For(seed, -1), Proposal, target.Potential, ThetaTransform, cancellationToken);
         CheckStarts(starts, target, p);
         if (limit is { } l && clock.Elapsed > l)
             throw new TimeoutException($"MCMC sampling passed its time limit of {l.TotalSeconds:G4} s while finding the {chains} chains' starts " +

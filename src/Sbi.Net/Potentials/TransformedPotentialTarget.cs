@@ -34,6 +34,10 @@ public sealed class TransformedPotentialTarget : IMcmcTarget
 
     /// <summary>The target of <paramref name="potential"/> in the space of <paramref name="transform"/>, evaluated on <paramref name="device"/> (default: the estimator's for a <see cref="PosteriorBasedPotential"/>, else the prior's, else the CPU).</summary>
     public TransformedPotentialTarget(BasePotential potential, IBijector transform, int dim, Device? device = null)
+        : this(potential, transform, dim, device, allowFused: true) { }
+
+    /// <summary>As the public constructor; <paramref name="allowFused"/> false keeps the module path (for tests comparing the two).</summary>
+    internal TransformedPotentialTarget(BasePotential potential, IBijector transform, int dim, Device? device, bool allowFused)
     {
         ArgumentNullException.ThrowIfNull(potential);
         ArgumentNullException.ThrowIfNull(transform);
@@ -42,7 +46,7 @@ public sealed class TransformedPotentialTarget : IMcmcTarget
         _transform = transform;
         Dim = dim;
         _device = device ?? DeviceOf(potential);
-        if (_device.type == DeviceType.CPU && potential is PosteriorBasedPotential { XO: { } xo } p && xo.shape[0] == 1 && p.PosteriorEstimator.InputDim == dim)
+        if (allowFused && _device.type == DeviceType.CPU && potential is PosteriorBasedPotential { XO: { } xo } p && xo.shape[0] == 1 && p.PosteriorEstimator.InputDim == dim)
         {
             _fused = MafDensity.TryCreate(p.PosteriorEstimator, xo, out _);
             _prior = p.Prior;
@@ -80,6 +84,23 @@ public sealed class TransformedPotentialTarget : IMcmcTarget
         }
         var value = Evaluate(zt, trackGradients: false);
         CopyOut(value, rows, logDensity);
+    }
+
+    /// <summary>
+    /// The potential itself at θ rows (n, D), without gradient: through the fused density where <see cref="LogDensity"/>
+    /// uses it (what the init strategies weigh their candidates with), else <see cref="BasePotential.Evaluate"/>; (n).
+    /// </summary>
+    public Tensor Potential(Tensor theta)
+    {
+        ArgumentNullException.ThrowIfNull(theta);
+        if (_fused is null) return _potential.Evaluate(theta, trackGradients: false);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var th = (theta.dim() == 1 ? theta.unsqueeze(0) : theta).to(ScalarType.Float32, CPU).contiguous();
+        int n = (int)th.shape[0];
+        var lq = new float[n];
+        _fused.LogProb(th.data<float>().ToArray(), n, lq);
+        return where(Support.Within(_prior!, th), tensor(lq), tensor(float.NegativeInfinity)).MoveToOuterDisposeScope();
     }
 
     /// <summary>PosteriorBasedPotential.Evaluate's support check and log q from the fused kernel, minus the Jacobian term.</summary>

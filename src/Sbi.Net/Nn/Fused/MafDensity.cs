@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sbi.Estimators;
 using Sbi.Utils;
 using static TorchSharp.torch;
@@ -14,26 +15,51 @@ namespace Sbi.Nn.Fused;
 /// weights of that moment: create one per sampling run. Same maths as the modules, other float rounding (GEMM
 /// order, the kernels' rational tanh), held to the modules' float64 log-densities by the tests.
 /// </summary>
-/// <remarks>Safe for concurrent calls: the weights are only read and each thread has its own work buffer.</remarks>
+/// <remarks>Safe for concurrent calls: the weights are only read and each thread has its own work buffer; both are
+/// 64-byte aligned, so a row's value does not depend on the thread that computes it (see <c>Aligned</c>).</remarks>
 internal sealed unsafe class MafDensity
 {
     private sealed class Layer
     {
-        public required float[] W0, Bias0, Wf, Bf;
-        public required float[][] Wb, Bb;
+        public required float* W0, Bias0, Wf, Bf;
+        public required IntPtr[] Wb, Bb;
         public required int[] Perm;
     }
 
-    [ThreadStatic] private static float[]? _work;
+    /// <summary>
+    /// A 64-byte aligned native block, freed by its finalizer. Alignment matters beyond speed: MKL's sgemm picks its
+    /// summation path by the operands' alignment, so managed arrays (16-byte aligned, wherever the GC puts them) would
+    /// make a row's log-density depend on the thread and the allocation, and the chains' draws on the worker count.
+    /// </summary>
+    private sealed class Aligned
+    {
+        public Aligned(long floats)
+        {
+            Length = floats;
+            Pointer = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, floats) * sizeof(float)), 64);
+        }
+
+        public float* Pointer { get; }
+        public long Length { get; }
+
+        ~Aligned() => NativeMemory.AlignedFree(Pointer);
+    }
+
+    /// <summary>Floats rounded up to whole 64-byte lines, so that every sub-buffer starts aligned.</summary>
+    private static long Lines(long floats) => (floats + 15) / 16 * 16;
+
+    [ThreadStatic] private static Aligned? _work;
 
     private readonly MafLayout _layout;
     private readonly Layer[] _layers;
+    private readonly Aligned _weights;
     private readonly float _logConst;
 
-    private MafDensity(MafLayout layout, Layer[] layers)
+    private MafDensity(MafLayout layout, Layer[] layers, Aligned weights)
     {
         _layout = layout;
         _layers = layers;
+        _weights = weights;
         _logConst = (float)(-0.5 * layout.D * Math.Log(2 * Math.PI) + layout.LogScaleSum);
     }
 
@@ -53,28 +79,50 @@ internal sealed unsafe class MafDensity
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var context = fe.Embed(x.to(ScalarType.Float32, CPU));
-        var layers = layout.Layers.Select(l => Prepare(l.Made, l.Perm, context)).ToArray();
-        return new MafDensity(layout, layers);
+        var arrays = layout.Layers.Select(l => Arrays(l.Made, context)).ToList();
+        var weights = new Aligned(arrays.SelectMany(a => a).Sum(a => Lines(a.Length)));
+        float* cursor = weights.Pointer;
+        float* Put(float[] values)
+        {
+            float* at = cursor;
+            values.AsSpan().CopyTo(new Span<float>(at, values.Length));
+            cursor += Lines(values.Length);
+            return at;
+        }
+        var layers = new Layer[arrays.Count];
+        for (int t = 0; t < arrays.Count; t++)
+        {
+            var a = arrays[t];
+            int blocks = (a.Count - 4) / 2;
+            layers[t] = new Layer
+            {
+                W0 = Put(a[0]), Bias0 = Put(a[1]),
+                Wb = Enumerable.Range(0, blocks).Select(k => (IntPtr)Put(a[2 + 2 * k])).ToArray(),
+                Bb = Enumerable.Range(0, blocks).Select(k => (IntPtr)Put(a[3 + 2 * k])).ToArray(),
+                Wf = Put(a[^2]), Bf = Put(a[^1]),
+                Perm = layout.Layers[t].Perm,
+            };
+        }
+        return new MafDensity(layout, layers, weights);
     }
 
     private static float[] Floats(Tensor t) => t.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
 
-    private static Layer Prepare(Made made, int[] perm, Tensor context)
+    /// <summary>A layer's masked weights and biases: W₀, b₀ + context term, then (W, b) per block, then W_f, b_f.</summary>
+    private static List<float[]> Arrays(Made made, Tensor context)
     {
         var masked = made.MaskedLayers.ToList();
         Tensor M(MaskedLinear l) => l.Weight * l.Mask;
         // nflows' MADE: tanh(W_0 y + b_0 + tanh(W_c c + b_c)); the bracket's constant part once per observation.
-        var bias0 = masked[0].Bias.Plus(made.ContextTerm(context)!.reshape(-1));
-        return new Layer
+        var result = new List<float[]> { Floats(M(masked[0])), Floats(masked[0].Bias.Plus(made.ContextTerm(context)!.reshape(-1))) };
+        foreach (var l in masked.Skip(1).Take(masked.Count - 2))
         {
-            W0 = Floats(M(masked[0])),
-            Bias0 = Floats(bias0),
-            Wb = masked.Skip(1).Take(masked.Count - 2).Select(l => Floats(M(l))).ToArray(),
-            Bb = masked.Skip(1).Take(masked.Count - 2).Select(l => Floats(l.Bias)).ToArray(),
-            Wf = Floats(M(masked[^1])),
-            Bf = Floats(masked[^1].Bias),
-            Perm = perm,
-        };
+            result.Add(Floats(M(l)));
+            result.Add(Floats(l.Bias));
+        }
+        result.Add(Floats(M(masked[^1])));
+        result.Add(Floats(masked[^1].Bias));
+        return result;
     }
 
     /// <summary>log q(θ_i | x_o) for <paramref name="n"/> rows θ (n × D, row-major float32) into <paramref name="result"/> (n).</summary>
@@ -84,13 +132,14 @@ internal sealed unsafe class MafDensity
         int d = _layout.D, h = _layout.H, p = 2 * d;
         if (theta.Length < n * d) throw new ArgumentException($"theta must hold n × D = {n * d} values; got {theta.Length}.", nameof(theta));
         if (result.Length < n) throw new ArgumentException($"result must hold {n} values; got {result.Length}.", nameof(result));
-        int need = n * (2 * d + 2 * h + p + 1);
-        var work = _work is { } w && w.Length >= need ? w : (_work = new float[Math.Max(need, 2 * (_work?.Length ?? 0))]);
+        long need = 2 * Lines((long)n * d) + 2 * Lines((long)n * h) + Lines((long)n * p) + Lines(n);
+        if (_work is not { } work || work.Length < need) _work = work = new Aligned(Math.Max(need, 2 * (_work?.Length ?? 0)));
         Span<float> z = stackalloc float[d];
         using var threads = TorchNative.SingleThreadedMkl();
-        fixed (float* th = theta, buffer = work, res = result)
+        fixed (float* th = theta, res = result)
         {
-            float* y = buffer, next = y + n * d, a = next + n * d, b = a + n * h, pp = b + n * h, logDet = pp + n * p;
+            float* y = work.Pointer, next = y + Lines((long)n * d), a = next + Lines((long)n * d), b = a + Lines((long)n * h),
+                   pp = b + Lines((long)n * h), logDet = pp + Lines((long)n * p);
             var scale = _layout.Scale;
             var shift = _layout.Shift;
             for (int i = 0; i < n; i++)
@@ -100,24 +149,18 @@ internal sealed unsafe class MafDensity
             }
             foreach (var layer in _layers)
             {
-                fixed (float* w0 = layer.W0, bias0 = layer.Bias0, wf = layer.Wf, bf = layer.Bf)
+                VectorMath.FillRows(a, layer.Bias0, null, n, h);
+                TorchNative.Gemm(false, true, n, h, d, 1f, y, d, layer.W0, d, 1f, a, h);
+                VectorMath.Tanh(a, a, n * h);
+                for (int k = 0; k < layer.Wb.Length; k++)
                 {
-                    VectorMath.FillRows(a, bias0, null, n, h);
-                    TorchNative.Gemm(false, true, n, h, d, 1f, y, d, w0, d, 1f, a, h);
-                    VectorMath.Tanh(a, a, n * h);
-                    for (int k = 0; k < layer.Wb.Length; k++)
-                    {
-                        fixed (float* wk = layer.Wb[k], bk = layer.Bb[k])
-                        {
-                            VectorMath.FillRows(b, bk, null, n, h);
-                            TorchNative.Gemm(false, true, n, h, h, 1f, a, h, wk, h, 1f, b, h);
-                        }
-                        VectorMath.Tanh(b, b, n * h);
-                        float* swap = a; a = b; b = swap;
-                    }
-                    VectorMath.FillRows(pp, bf, null, n, p);
-                    TorchNative.Gemm(false, true, n, p, h, 1f, a, h, wf, h, 1f, pp, p);
+                    VectorMath.FillRows(b, (float*)layer.Bb[k], null, n, h);
+                    TorchNative.Gemm(false, true, n, h, h, 1f, a, h, (float*)layer.Wb[k], h, 1f, b, h);
+                    VectorMath.Tanh(b, b, n * h);
+                    float* swap = a; a = b; b = swap;
                 }
+                VectorMath.FillRows(pp, layer.Bf, null, n, p);
+                TorchNative.Gemm(false, true, n, p, h, 1f, a, h, layer.Wf, h, 1f, pp, p);
                 var perm = layer.Perm;
                 for (int i = 0; i < n; i++)
                 {
@@ -140,5 +183,7 @@ internal sealed unsafe class MafDensity
                 res[i] = -0.5f * sq + _logConst + logDet[i];
             }
         }
+        GC.KeepAlive(_weights);
+        GC.KeepAlive(work);
     }
 }
