@@ -59,6 +59,7 @@ internal static class Cli
             BenchTrainCommand.Create(ctx),
             BenchSampleCommand.Create(ctx),
             BenchGpuCommand.Create(ctx),
+            BenchSbibmCommand.Create(ctx),
         };
         // A plain Command, not a RootCommand: that one takes its name from the executable (the test host, in tests).
         return new Command("sbi-net", "sbi-net: neural posterior estimation (NPE-B, as in Python sbi) for .NET")
