@@ -70,9 +70,10 @@ internal static class BenchSbibmCommand
 
     private static string[] ParseTasks(ArgumentResult r)
     {
-        var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
-        if (text == "all") return [.. SbibmTasks.Names];
-        var names = text.Split(',', StringSplitOptions.TrimEntries);
+        // Every occurrence counts (--task a --task b is a,b): an option given twice is not silently half-read.
+        var names = r.Tokens.SelectMany(t => t.Value.Split(',', StringSplitOptions.TrimEntries))
+                            .SelectMany(n => n == "all" ? SbibmTasks.Names : [n]).ToArray();
+        if (names.Length == 0) { r.AddError("--task needs a task name"); return []; }
         foreach (var n in names)
             if (!SbibmTasks.Names.Contains(n, StringComparer.Ordinal))
             {
@@ -85,7 +86,7 @@ internal static class BenchSbibmCommand
     /// <summary>"1-10", "2", "1,4,7", "1-3,8": observation numbers 1..10, in the order given, without repeats.</summary>
     internal static int[] ParseObservations(ArgumentResult r)
     {
-        var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : "";
+        var text = string.Join(',', r.Tokens.Select(t => t.Value));
         var result = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
         {
