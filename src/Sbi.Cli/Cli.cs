@@ -61,6 +61,7 @@ internal static class Cli
             BenchPosteriorsCommand.Create(ctx),
             BenchGpuCommand.Create(ctx),
             BenchSbcCommand.Create(ctx),
+            BenchSbibmCommand.Create(ctx),
         };
         // A plain Command, not a RootCommand: that one takes its name from the executable (the test host, in tests).
         return new Command("sbi-net", "sbi-net: neural posterior estimation (NPE-B, as in Python sbi) for .NET")

@@ -18,7 +18,8 @@ namespace Sbi.Metrics;
 /// float32 precision. Every fold's classifier starts from the same seed, as scikit-learn's
 /// <c>cross_val_score</c> clones the estimator with its integer <c>random_state</c>.
 /// Random streams come from <see cref="Random"/> seeded with <c>seed</c>, so results are reproducible
-/// but are not bit-identical to NumPy's; the global torch RNG is not touched.
+/// but are not bit-identical to NumPy's; the global torch RNG is not touched. <see cref="SbibmC2st"/> is the form
+/// with NumPy's streams, float32 z-scoring and no constant-column guard, for scores comparable with sbibm's own.
 /// <para>Cost: training stops by scikit-learn's loss-plateau rule, typically after a few hundred epochs
 /// per fold (more for small, indistinguishable samples, which the MLP overfits slowly). The networks are
 /// small, so call <c>torch.set_num_threads(1)</c> first on machines with few or shared cores: with two
@@ -66,18 +67,38 @@ public static class C2st
             y = (y - mean) / std;
         }
 
+        return CrossValidatedAccuracy(x.to(ScalarType.Float32), y.to(ScalarType.Float32), seed, nFolds, maxIter, s => new SystemRandomStream(s));
+    }
+
+    /// <summary>
+    /// The cross-validated part both C2ST forms share: X's rows labelled 0 and Y's rows 1, concatenated in that order,
+    /// split by <see cref="KFold"/> (one shuffle from <c>streams(seed)</c>), one <see cref="MlpClassifier"/> with two
+    /// hidden layers of 10·D units per fold (each fold's classifier from a fresh <c>streams(seed)</c>, as
+    /// <c>cross_val_score</c> clones an estimator with an integer <c>random_state</c>), accuracy on the held-out rows,
+    /// the mean over the folds rounded to float32 (sbibm's <c>np.mean(scores).astype(np.float32)</c>).
+    /// </summary>
+    /// <param name="x">First sample (n_x, D), float32, already z-scored as the form wants.</param>
+    /// <param name="y">Second sample (n_y, D), float32, on x's device.</param>
+    /// <param name="seed">The split's and every classifier's seed.</param>
+    /// <param name="nFolds">Number of folds.</param>
+    /// <param name="maxIter">Epoch cap per fold.</param>
+    /// <param name="streams">The random stream for a seed.</param>
+    internal static double CrossValidatedAccuracy(Tensor x, Tensor y, int seed, int nFolds, int maxIter, Func<int, IRandomStream> streams)
+    {
+        using var scope = NewDisposeScope();
+        var device = x.device;
         int nx = (int)x.shape[0], ny = (int)y.shape[0], ndim = (int)x.shape[1];
-        var data = cat([x, y], 0).to(ScalarType.Float32);
+        var data = cat([x, y], 0);
         var target = cat([zeros(nx, dtype: ScalarType.Float32, device: device),
                           ones(ny, dtype: ScalarType.Float32, device: device)], 0);
 
         double accSum = 0;
-        foreach (var (trainIdx, testIdx) in KFold.Split(nx + ny, nFolds, seed))
+        foreach (var (trainIdx, testIdx) in KFold.Split(nx + ny, nFolds, streams(seed)))
         {
             using var foldScope = NewDisposeScope();
             var tr = tensor(trainIdx, device: device);
             var te = tensor(testIdx, device: device);
-            using var clf = new MlpClassifier([10 * ndim, 10 * ndim], seed) { MaxIter = maxIter };
+            using var clf = new MlpClassifier([10 * ndim, 10 * ndim], seed) { MaxIter = maxIter, Streams = streams };
             clf.Fit(data.index_select(0, tr), target.index_select(0, tr));
             var pred = clf.Predict(data.index_select(0, te));
             var correct = pred.eq(target.index_select(0, te).gt(Scalars.Of(0.5)));
@@ -118,7 +139,7 @@ public static class C2st
         return m;
     }
 
-    private static void Validate(Tensor t, string name, int nFolds)
+    internal static void Validate(Tensor t, string name, int nFolds)
     {
         if (t.dim() != 2)
             throw new ArgumentException(

@@ -11,7 +11,9 @@ namespace Sbi.Metrics;
 /// <item>ReLU hidden layers, one logistic output unit, binary cross-entropy with predicted
 /// probabilities clipped to [eps, 1 − eps] (eps = float32 machine epsilon) in the reported loss;</item>
 /// <item>Glorot-uniform initialisation of weights and biases, bound √(6 / (fan_in + fan_out)), drawn
-/// layer by layer (weights row-major, then biases) from one seeded <see cref="Random"/>;</item>
+/// layer by layer (weights row-major, then biases) from one seeded <see cref="IRandomStream"/>
+/// (<see cref="Streams"/>: <see cref="Random"/> by default, or NumPy's <c>RandomState</c>, which draws exactly
+/// scikit-learn's initial weights and batch orders);</item>
 /// <item>L2 penalty <c>alpha</c> on the weights only, added to each mini-batch loss as
 /// α / (2·n_batch) · Σ‖W‖² (gradient (Xᵀδ + αW) / n_batch);</item>
 /// <item>scikit-learn's Adam: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
@@ -51,6 +53,19 @@ internal sealed class MlpClassifier : IDisposable
     /// <summary>Mini-batch size cap (<c>batch_size="auto"</c> means min(200, n)).</summary>
     public int BatchSize { get; init; } = 200;
 
+    /// <summary>
+    /// The random stream for a seed (<c>random_state</c>): one is made per <see cref="Fit"/> and draws the initial
+    /// weights, then each epoch's shuffle. Default: <see cref="SystemRandomStream"/>.
+    /// </summary>
+    public Func<int, IRandomStream> Streams { get; init; } = seed => new SystemRandomStream(seed);
+
+    /// <summary>
+    /// Train with <see cref="MlpKernel"/> (plain buffers, MKL GEMMs) where the fused CPU kernels can run
+    /// (<see cref="Sbi.Nn.Fused.FusedAvailability"/>; <c>SBI_NET_FUSED=0</c> switches them off) and the data is on
+    /// the CPU; else, or when false, with TorchSharp operations. Both compute the same steps.
+    /// </summary>
+    public bool UseKernel { get; init; } = true;
+
     /// <summary>Epochs run by the last <see cref="Fit"/>.</summary>
     public int NIter { get; private set; }
     /// <summary>Training loss of each epoch of the last <see cref="Fit"/>.</summary>
@@ -72,7 +87,7 @@ internal sealed class MlpClassifier : IDisposable
     public void Fit(Tensor x, Tensor y)
     {
         DisposeParameters();
-        var rng = new Random(_seed);
+        var rng = Streams(_seed);
         int n = (int)x.shape[0], d = (int)x.shape[1];
         var units = new int[_hidden.Length + 2];
         units[0] = d;
@@ -95,6 +110,21 @@ internal sealed class MlpClassifier : IDisposable
         }
 
         var device = x.device;
+        if (UseKernel && device.type == DeviceType.CPU && MlpKernel.Reason is null)
+        {
+            // The same loop on plain buffers (MlpKernel): the TorchSharp one below spends most of its time per operation.
+            float[] xs, ys;
+            using (NewDisposeScope())
+            {
+                xs = x.to(ScalarType.Float32).contiguous().data<float>().ToArray();
+                ys = y.to(ScalarType.Float32).contiguous().data<float>().ToArray();
+            }
+            var options = new MlpKernel.Options(Alpha, LearningRate, Beta1, Beta2, Epsilon, MaxIter, Tol, NIterNoChange, BatchSize);
+            NIter = MlpKernel.Fit(xs, ys, n, units, init, options, rng, LossCurve);
+            _flat = tensor(init, device: device);
+            (_w, _b) = Views(_flat, units);
+            return;
+        }
         _flat = tensor(init, device: device);
         using var grad = zeros_like(_flat);
         using var m = zeros_like(_flat);
@@ -132,7 +162,7 @@ internal sealed class MlpClassifier : IDisposable
             for (int epoch = 0; epoch < MaxIter; epoch++)
             {
                 using var epochScope = NewDisposeScope();
-                KFold.Shuffle(idx, rng);
+                rng.Shuffle(idx);
                 using var perm = tensor(idx, device: device);
                 var xp = x.index_select(0, perm);
                 var yp = yCol.index_select(0, perm);
