@@ -64,7 +64,8 @@ public class PosteriorBuilderTests
         Assert.That(sir.SetDefaultX(xo).Sample(100).shape, Is.EqualTo(new long[] { 100, 2 }));
         var direct = npe.BuildPosterior("direct");
         Assert.That(npe.LastPosterior, Is.SameAs(direct));
-        Assert.That(Assert.Throws<ArgumentException>(() => npe.BuildPosterior("mcmc"))!.ParamName, Is.EqualTo("sampleWith"));
+        Assert.That(Assert.Throws<ArgumentException>(() => npe.BuildPosterior("slice"))!.ParamName, Is.EqualTo("sampleWith"));
+        Assert.That(npe.BuildPosterior("mcmc"), Is.InstanceOf<McmcPosterior>());
         Assert.That(npe.BuildPosterior("vi"), Is.InstanceOf<VIPosterior>());
     }
 }
