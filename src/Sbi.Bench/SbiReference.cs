@@ -1,16 +1,10 @@
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace Sbi.Bench;
 
 /// <summary>
 /// The Python reference (a Python with sbi importable) that <c>sbi-net bench posteriors --sbi</c> runs
-/// python/bench_posteriors_sbi.py with. Found the way the parity harness finds it
-/// (tests/parity/Sbi.Parity/Reference/ReferenceSettings.cs; the logic is copied here because no src project may
-/// reference a test project), first match per field: environment variables <c>SBI_PARITY_PYTHON_LIB</c>,
-/// <c>SBI_PARITY_PYTHONPATH</c>, <c>SBI_PARITY_LD_LIBRARY_PATH</c>, then the first settings file that exists among
-/// <c>$SBI_PARITY_SETTINGS</c> (if set, the only one looked at), <c>&lt;repo&gt;/sbi-parity.json</c>,
-/// <c>~/.config/sbi-net/sbi-parity.json</c> and <c>/opt/sbi-ref/sbi-parity.json</c> (python/setup_sbi_reference.sh).
+/// python/bench_posteriors_sbi.py with, from the configuration the parity harness reads too (<see cref="ReferenceConfig"/>).
 /// The harness embeds libpython; a script needs the interpreter instead: <c>SBI_PARITY_PYTHON</c> or the settings'
 /// <c>"python"</c>, else the interpreter named after the library (libpython3.11.so → python3.11) in /usr/bin,
 /// /usr/local/bin or the library's prefix.
@@ -21,49 +15,21 @@ namespace Sbi.Bench;
 /// <param name="Source">Where the settings came from.</param>
 public sealed record SbiReference(string Python, string PythonPath, string LdLibraryPath, string Source)
 {
-    /// <summary>The environment variables read (the parity harness's, plus the interpreter).</summary>
-    public const string LibVariable = "SBI_PARITY_PYTHON_LIB", PathVariable = "SBI_PARITY_PYTHONPATH", LdVariable = "SBI_PARITY_LD_LIBRARY_PATH",
-                        SettingsVariable = "SBI_PARITY_SETTINGS", PythonVariable = "SBI_PARITY_PYTHON";
+    /// <summary>The environment variables read (<see cref="ReferenceConfig"/>'s).</summary>
+    public const string LibVariable = ReferenceConfig.LibVariable, PathVariable = ReferenceConfig.PathVariable, LdVariable = ReferenceConfig.LdVariable,
+                        SettingsVariable = ReferenceConfig.SettingsVariable, PythonVariable = ReferenceConfig.PythonVariable;
 
     /// <summary>The bench script's file name (under python/).</summary>
     public const string ScriptName = "bench_posteriors_sbi.py";
 
-    /// <summary>Candidate settings files, in the order tried.</summary>
-    public static IEnumerable<string> SettingsFiles()
-    {
-        if (Environment.GetEnvironmentVariable(SettingsVariable) is { Length: > 0 } explicitPath)
-        {
-            yield return explicitPath;
-            yield break;
-        }
-        if (RepoRoot() is { } root) yield return Path.Combine(root, "sbi-parity.json");
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        if (home.Length > 0) yield return Path.Combine(home, ".config", "sbi-net", "sbi-parity.json");
-        yield return "/opt/sbi-ref/sbi-parity.json";
-    }
-
     /// <summary>The reference, or null with the reason none was found.</summary>
     public static SbiReference? Discover(out string reason)
     {
-        string? lib = Env(LibVariable), path = Env(PathVariable), ld = Env(LdVariable), python = Env(PythonVariable);
-        string source = string.Join(" + ", new[] { (LibVariable, lib), (PathVariable, path), (LdVariable, ld), (PythonVariable, python) }
-            .Where(v => v.Item2 is not null).Select(v => "$" + v.Item1));
-        foreach (var file in SettingsFiles())
-        {
-            if (!File.Exists(file)) continue;
-            using var doc = JsonDocument.Parse(File.ReadAllText(file));
-            var root = doc.RootElement;
-            lib ??= Str(root, "pythonLib");
-            path ??= Str(root, "pythonPath");
-            ld ??= Str(root, "ldLibraryPath");
-            python ??= Str(root, "python");
-            source = source.Length == 0 ? file : $"{source} + {file}";
-            break;
-        }
+        var (lib, path, ld, python, source) = ReferenceConfig.Read();
         if (lib is null && python is null)
         {
             reason = $"no Python reference configured: set {LibVariable} (libpython path) and {PathVariable} (folders with sbi, nflows, ...), " +
-                     $"or write one of: {string.Join(", ", SettingsFiles())} (see python/setup_sbi_reference.sh)";
+                     $"or write one of: {string.Join(", ", ReferenceConfig.SettingsFiles())} (see python/setup_sbi_reference.sh)";
             return null;
         }
         if (python is not null && !File.Exists(python))
@@ -87,7 +53,7 @@ public sealed record SbiReference(string Python, string PythonPath, string LdLib
     {
         var beside = Path.Combine(AppContext.BaseDirectory, "python", ScriptName);
         if (File.Exists(beside)) return beside;
-        if (RepoRoot() is { } root && File.Exists(Path.Combine(root, "python", ScriptName))) return Path.Combine(root, "python", ScriptName);
+        if (ReferenceConfig.RepoRoot() is { } root && File.Exists(Path.Combine(root, "python", ScriptName))) return Path.Combine(root, "python", ScriptName);
         throw new FileNotFoundException($"python/{ScriptName} not found beside {AppContext.BaseDirectory} nor in a source checkout", ScriptName);
     }
 
@@ -160,16 +126,4 @@ public sealed record SbiReference(string Python, string PythonPath, string LdLib
         var dirs = new[] { Path.Combine(libDir, "..", "bin"), Path.Combine(libDir, "..", "..", "bin"), "/usr/bin", "/usr/local/bin" };
         return new[] { name, "python3" }.SelectMany(n => dirs.Select(d => Path.GetFullPath(Path.Combine(d, n)))).FirstOrDefault(File.Exists);
     }
-
-    private static string? RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Sbi.Net.sln"))) return dir.FullName;
-        return null;
-    }
-
-    private static string? Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
-
-    private static string? Str(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } s ? s : null;
 }

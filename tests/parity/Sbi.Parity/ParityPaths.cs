@@ -9,12 +9,7 @@ public static class ParityPaths
     private static string BaseDir => AppContext.BaseDirectory;
 
     /// <summary>The repository root (the folder with Sbi.Net.sln above the running assembly), or null.</summary>
-    public static string? RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(BaseDir); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Sbi.Net.sln"))) return dir.FullName;
-        return null;
-    }
+    public static string? RepoRoot() => Sbi.Bench.ReferenceConfig.RepoRoot();
 
     /// <summary>Folder of the recorded fixtures (<c>SBI_PARITY_FIXTURES</c> overrides).</summary>
     public static string Fixtures() =>
