@@ -58,11 +58,17 @@ public sealed class GaussianLinearTask : IDisposable
     /// <summary><paramref name="n"/> exact posterior draws (n, D) at x_o, from <c>manual_seed(<paramref name="seed"/>)</c>.</summary>
     public Tensor AnalyticPosteriorSamples(long n, int seed)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         manual_seed(seed);
+        return AnalyticPosteriorSamples(n);
+    }
+
+    /// <summary><paramref name="n"/> exact posterior draws (n, D) at x_o, N(x_o/1.01, 0.01/1.01·I), from torch's generator as it stands.</summary>
+    public Tensor AnalyticPosteriorSamples(long n)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         using var scope = NewDisposeScope();
-        using Scalar shrink = 1.0 / 1.01, std = Math.Sqrt(PosteriorVariance), one = 1;
-        return XO.mul(shrink).add(randn(n, Dim).mul(std), one).MoveToOuterDisposeScope();
+        using Scalar shrink = 1.01, std = Math.Sqrt(PosteriorVariance), one = 1;
+        return XO.div(shrink).add(randn(n, Dim).mul(std), one).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

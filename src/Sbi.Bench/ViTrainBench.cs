@@ -15,10 +15,13 @@ namespace Sbi.Bench;
 /// The bench task's NPE estimator and its observation: Gaussian linear, D = 5, prior N(0, I), x = θ + 0.1ε, drawn as
 /// <c>sbi-net bench train</c> draws them for a seed (θ, x, then θ_o and x_o), so the same seed gives the same data.
 /// </summary>
-public sealed record ViBenchTask(ConditionalDensityEstimator Estimator, MultivariateNormal Prior, Tensor XO, int Epochs, double TrainSeconds)
+public sealed record ViBenchTask(ConditionalDensityEstimator Estimator, GaussianLinearTask Task, int Epochs, double TrainSeconds)
 {
-    /// <summary>The analytic posterior's mean x_o/1.01 and standard deviation √(0.01/1.01), per dimension.</summary>
-    public (Tensor Mean, double Std) Analytic => (XO / 1.01, Math.Sqrt(0.01 / 1.01));
+    /// <summary>The prior N(0, I).</summary>
+    public MultivariateNormal Prior => Task.Prior;
+
+    /// <summary>The observation (1, D).</summary>
+    public Tensor XO => Task.XO;
 }
 
 /// <summary>One VI training timed: method, q, iterations and particles, seconds (warm-up included and per iteration), C2ST against the analytic posterior (or null) and Pareto-k̂.</summary>
@@ -42,17 +45,11 @@ public static class ViTrainBench
     /// <summary>Trains the bench task's NPE estimator (MAF by default) with sbi's defaults; <paramref name="maxEpochs"/> caps the epochs.</summary>
     public static ViBenchTask TrainEstimator(int seed = 0, int sims = 10_000, string estimator = "maf", int maxEpochs = int.MaxValue)
     {
-        manual_seed(seed);
-        const int d = 5;
-        var prior = MultivariateNormal.Standard(d);
-        var theta = prior.Sample(sims);
-        var x = theta + 0.1 * randn_like(theta);
-        var thetaO = prior.Sample(1);
-        var xo = (thetaO + 0.1 * randn_like(thetaO)).DetachFromDisposeScope();
-        var npe = new NpeB(prior, estimator, log: SbiLog.Silent);
+        var task = GaussianLinearTask.Draw(sims, 5, seed);
+        var npe = new NpeB(task.Prior, estimator, log: SbiLog.Silent);
         var clock = Stopwatch.StartNew();
-        var net = npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs);
-        return new ViBenchTask(net, prior, xo, npe.Summary.EpochsTrained[^1], clock.Elapsed.TotalSeconds);
+        var net = npe.AppendSimulations(task.Theta, task.X).Train(maxNumEpochs: maxEpochs);
+        return new ViBenchTask(net, task, npe.Summary.EpochsTrained[^1], clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>
@@ -73,8 +70,7 @@ public static class ViTrainBench
         double? score = null;
         if (c2st)
         {
-            var (mean, std) = task.Analytic;
-            var reference = mean + std * randn(5000, task.Prior.Dim);
+            using var reference = task.Task.AnalyticPosteriorSamples(5000);
             score = C2st.Score(posterior.Sample(5000), reference, seed: 1);
         }
         int its = posterior.TrainingSummary!.Iterations;

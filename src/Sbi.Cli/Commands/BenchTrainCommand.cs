@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Sbi.Bench;
 using Sbi.Distributions;
 using Sbi.Inference;
 using Sbi.Metrics;
@@ -37,13 +38,9 @@ internal static class BenchTrainCommand
     {
         var o = ctx.Out;
         set_num_threads(threads);
-        manual_seed(seed);
         using var scope = NewDisposeScope();
-        using var prior = MultivariateNormal.Standard(d);
-        var theta = prior.Sample(sims);
-        var x = theta + 0.1 * randn_like(theta);
-        var thetaO = prior.Sample(1);
-        var xo = thetaO + 0.1 * randn_like(thetaO);
+        using var task = GaussianLinearTask.Draw(sims, d, seed);
+        var (prior, xo) = (task.Prior, task.XO);
         o.WriteLine($"sbi-net bench train: Gaussian linear D={d}, {sims} simulations, estimator {estimator}, seed {seed}, {threads} thread(s)");
 
         var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } }) { UseFusedCpuKernels = !autograd };
@@ -52,7 +49,7 @@ internal static class BenchTrainCommand
         {
             try
             {
-                npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs, cancellationToken: interrupt.Token);
+                npe.AppendSimulations(task.Theta, task.X).Train(maxNumEpochs: maxEpochs, cancellationToken: interrupt.Token);
             }
             catch (OperationCanceledException) when (interrupt.Requested)
             {
@@ -76,8 +73,7 @@ internal static class BenchTrainCommand
         double logProbSec = clock.Elapsed.TotalSeconds;
 
         var samples = posterior.Sample(5000);
-        var refMean = xo / 1.01;
-        var reference = refMean + Math.Sqrt(0.01 / 1.01) * randn(5000, d);
+        var reference = task.AnalyticPosteriorSamples(5000);
         clock.Restart();
         double c2st = C2st.Score(samples, reference, seed: 1);
         double c2stSec = clock.Elapsed.TotalSeconds;
