@@ -30,6 +30,25 @@ public abstract class FusedKernelTestBase
 /// </summary>
 internal static class FusedKernelChecks
 {
+    /// <summary>
+    /// A MAF (3 transforms) fitted to nothing: built on 300 rows θ ~ N(1, 2²), x ~ N(0, 3²) drawn after
+    /// <c>manual_seed(<paramref name="seed"/>)</c>, every weight then moved by N(0, 0.3²) away from the near-identity init,
+    /// so that the fused path and the modules are compared on a flow that does something.
+    /// </summary>
+    public static FlowEstimator PerturbedMaf(int seed, int d, int c, int hidden, int blocks, ZScoreMode zTheta)
+    {
+        manual_seed(seed);
+        var theta = randn(300, d) * 2 + 1;
+        var x = randn(300, c) * 3;
+        var net = (FlowEstimator)PosteriorNn.Build(new DensityEstimatorOptions
+        {
+            HiddenFeatures = hidden, NumTransforms = 3, NumBlocks = blocks, ZScoreTheta = zTheta,
+        })(theta, x);
+        using (no_grad())
+            foreach (var p in net.parameters()) p.add_(randn_like(p) * 0.3);
+        return net;
+    }
+
     /// <summary>The embedded context of x.</summary>
     public static Tensor Context(ConditionalDensityEstimator net, Tensor x) => net.Embed(x);
 

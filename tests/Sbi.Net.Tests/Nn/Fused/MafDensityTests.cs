@@ -13,19 +13,8 @@ namespace Sbi.Tests.Nn.Fused;
 /// </summary>
 public class MafDensityTests : FusedKernelTestBase
 {
-    private static FlowEstimator Build(int d, int c, int hidden, int blocks, ZScoreMode zTheta)
-    {
-        manual_seed(31);
-        var theta = randn(300, d) * 2 + 1;
-        var x = randn(300, c) * 3;
-        var net = (FlowEstimator)PosteriorNn.Build(new DensityEstimatorOptions
-        {
-            HiddenFeatures = hidden, NumTransforms = 3, NumBlocks = blocks, ZScoreTheta = zTheta,
-        })(theta, x);
-        using (no_grad())
-            foreach (var p in net.parameters()) p.add_(randn_like(p) * 0.3);
-        return net;
-    }
+    private static FlowEstimator Build(int d, int c, int hidden, int blocks, ZScoreMode zTheta) =>
+        FusedKernelChecks.PerturbedMaf(31, d, c, hidden, blocks, zTheta);
 
     [TestCase(5, 3, 50, 2, ZScoreMode.Independent, 20)]
     [TestCase(1, 2, 16, 1, ZScoreMode.Structured, 1)]
