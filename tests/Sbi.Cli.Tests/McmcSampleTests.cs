@@ -61,57 +61,18 @@ public class McmcSampleTests
     [CancelAfter(120_000)]
     public void SigintStopsTheChainsExits130AndWritesNothing()
     {
-        if (OperatingSystem.IsWindows() || !File.Exists("/bin/kill")) Assert.Ignore("sends SIGINT with /bin/kill");
-        var dll = Path.Combine(TestContext.CurrentContext.TestDirectory, "sbi-net.dll");
         var output = _model.Workspace["interrupted.npy"];
         // slice_np runs one chain after another: 10⁶ draws take far longer than the signal needs to arrive.
-        var command = new List<string> { "dotnet", dll, "sample", "--model", _model.Path, "-n", "1000000", "--out", output,
-                                         "--sample-with", "mcmc", "--mcmc-method", "slice_np", "--num-chains", "2" };
-        if (SigintIgnoredHere())
-        {
-            // As InterruptTests: a background test run ignores SIGINT and its children inherit that; reset it for the child.
-            if (!File.Exists("/usr/bin/python3")) Assert.Ignore("SIGINT is ignored in this test process and no python3 is here to reset it for the child");
-            command.InsertRange(0, ["/usr/bin/python3", "-c", "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"]);
-        }
-        var psi = new ProcessStartInfo(command[0]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in command.Skip(1)) psi.ArgumentList.Add(a);
-        using var child = Process.Start(psi)!;
-        var stderr = new System.Text.StringBuilder();
-        var started = new ManualResetEventSlim();
-        child.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lock (stderr) stderr.AppendLine(e.Data);
-            if (e.Data.Contains("draws per chain", StringComparison.Ordinal)) started.Set();
-        };
-        child.OutputDataReceived += (_, _) => { };
-        child.BeginErrorReadLine();
-        child.BeginOutputReadLine();
-        try
-        {
-            // Until the first progress line, or the child's end (a failure before sampling shows its stderr at once).
-            var deadline = DateTime.UtcNow.AddSeconds(90);
-            while (!started.Wait(100) && !child.HasExited && DateTime.UtcNow < deadline) { }
-            Assert.That(started.IsSet, Is.True, () => $"no progress line (exited: {child.HasExited}); stderr:\n{stderr}");
-            using (var kill = Process.Start("/bin/kill", ["-INT", child.Id.ToString()])) kill.WaitForExit();
-            Assert.That(child.WaitForExit(60_000), Is.True, "the child did not stop after SIGINT");
-        }
-        finally
-        {
-            if (!child.HasExited) child.Kill();
-        }
-        child.WaitForExit();
-        string err;
-        lock (stderr) err = stderr.ToString();
-        Assert.That(child.ExitCode, Is.EqualTo(130), err);
+        using var child = SigintChild.Start(["sample", "--model", _model.Path, "-n", "1000000", "--out", output,
+                                             "--sample-with", "mcmc", "--mcmc-method", "slice_np", "--num-chains", "2"],
+                                            line => line.Contains("draws per chain", StringComparison.Ordinal));
+        // Until the first progress line, or the child's end (a failure before sampling shows its stderr at once).
+        Assert.That(child.WaitReady(TimeSpan.FromSeconds(90)), Is.True, () => $"no progress line (exited: {child.HasExited}); stderr:\n{child.Stderr}");
+        int exitCode = child.Interrupt();
+        string err = child.Stderr;
+        Assert.That(exitCode, Is.EqualTo(130), err);
         Assert.That(err, Does.Contain("sbi-net: interrupted"));
         Assert.That(err, Does.Not.Contain("   at "));
         Assert.That(File.Exists(output), Is.False, "nothing written");
-    }
-
-    private static bool SigintIgnoredHere()
-    {
-        var line = File.Exists("/proc/self/status") ? File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal)) : null;
-        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & 0b10) != 0;
     }
 }
