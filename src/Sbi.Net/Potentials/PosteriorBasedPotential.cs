@@ -1,5 +1,6 @@
 using Sbi.Distributions;
 using Sbi.Estimators;
+using Sbi.Nn.Fused;
 using Sbi.Utils;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -80,6 +81,25 @@ public sealed class PosteriorBasedPotential : BasePotential
         return t;
     }
 
+    /// <summary>
+    /// Whether <see cref="Evaluate"/> without gradients may compute log q with the fused CPU MAF density (true; tests
+    /// turn it off to compare the two paths).
+    /// </summary>
+    internal bool AllowFused { get; set; } = true;
+
+    /// <summary>
+    /// The fused density of sbi's MAF at <paramref name="xo"/> on the CPU (<see cref="MafDensity"/>), or null where it
+    /// cannot run (another estimator, another device, SBI_NET_FUSED=0, no AVX2/MKL). Built afresh on every call, bound
+    /// to the weights of that moment, so a potential whose estimator is trained further never evaluates stale weights;
+    /// building copies the masked weights once (well under a millisecond), where importance sampling and rejection then
+    /// evaluate 10⁴–10⁶ rows with it: one pass of small GEMMs per 2,048 rows instead of ~100 libtorch ops over
+    /// 320,000-row temporaries.
+    /// </summary>
+    private MafDensity? FusedDensity(Tensor xo) =>
+        AllowFused && xo.device.type == DeviceType.CPU && PosteriorEstimator.Device.type == DeviceType.CPU
+            ? MafDensity.TryCreate(PosteriorEstimator, xo, out _)
+            : null;
+
     /// <inheritdoc/>
     public override Tensor Evaluate(Tensor theta, bool trackGradients = true)
     {
@@ -94,7 +114,8 @@ public sealed class PosteriorBasedPotential : BasePotential
         long k = xo.shape[0];
         if (k == 1)
         {
-            var lp = PosteriorEstimator.LogProb(th.unsqueeze(1), xo).squeeze(1);
+            var lp = (!trackGradients && FusedDensity(xo) is { } fused ? fused.LogProbRows(th, get_num_threads()) : null)
+                     ?? PosteriorEstimator.LogProb(th.unsqueeze(1), xo).squeeze(1);
             return where(inside, lp, tensor(float.NegativeInfinity, device: lp.device));
         }
         // sbi's x_is_iid branch: θ (n, D) against each of the k trials, (n, k) log-densities summed over the trials,

@@ -125,6 +125,34 @@ internal sealed unsafe class MafDensity
         return result;
     }
 
+    /// <summary>
+    /// Rows per <see cref="LogProb(ReadOnlySpan{float}, int, Span{float})"/> call in <see cref="LogProbRows"/>: the work
+    /// buffer of 2,048 rows (H = 50: ~0.9 MB) stays in the L2/L3 caches, where one call on 320,000 rows (importance
+    /// sampling's 32 candidates per sample) streams ~150 MB through memory for every layer.
+    /// </summary>
+    public const int ChunkRows = 2048;
+
+    /// <summary>
+    /// log q(θ | x_o) of rows <paramref name="theta"/> (n, D) as a float32 tensor (n), in chunks of <see cref="ChunkRows"/>
+    /// spread over at most <paramref name="threads"/> threads (each chunk's values do not depend on the thread: see the
+    /// remarks on alignment).
+    /// </summary>
+    public Tensor LogProbRows(Tensor theta, int threads)
+    {
+        using var scope = NewDisposeScope();
+        var th = theta.to(ScalarType.Float32, CPU).contiguous();
+        int n = checked((int)th.shape[0]), d = _layout.D;
+        var values = th.data<float>().ToArray();
+        var result = new float[n];
+        int chunks = (n + ChunkRows - 1) / ChunkRows;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, c =>
+        {
+            int start = c * ChunkRows, rows = Math.Min(ChunkRows, n - start);
+            LogProb(values.AsSpan(start * d, rows * d), rows, result.AsSpan(start, rows));
+        });
+        return tensor(result).MoveToOuterDisposeScope();
+    }
+
     /// <summary>log q(θ_i | x_o) for <paramref name="n"/> rows θ (n × D, row-major float32) into <paramref name="result"/> (n).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void LogProb(ReadOnlySpan<float> theta, int n, Span<float> result)

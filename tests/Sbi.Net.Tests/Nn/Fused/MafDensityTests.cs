@@ -39,6 +39,32 @@ public class MafDensityTests : FusedKernelTestBase
         Assert.That(a.Float32Accurate, a.ToString());
     }
 
+    /// <summary>
+    /// LogProbRows over several chunks (2.5 × <see cref="MafDensity.ChunkRows"/> rows): as accurate as the modules, and
+    /// the same bits on 1 and 3 threads (each chunk's rows see the same chunk boundaries and aligned buffers).
+    /// </summary>
+    [Test]
+    public void LogProbRowsInChunksIsAccurateAndTheSameOnAnyThreadCount()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        const int hidden = 50;
+        var net = Build(5, 3, hidden, 2, ZScoreMode.Independent);
+        var x = randn(1, 3) * 3;
+        var theta = randn(MafDensity.ChunkRows * 5 / 2, 5) * 2 + 1;
+        var density = MafDensity.TryCreate(net, x, out var reason);
+        Assert.That(density, Is.Not.Null, reason);
+        var one = density!.LogProbRows(theta, threads: 1);
+        var three = density.LogProbRows(theta, threads: 3);
+        Assert.That(three.data<float>().ToArray(), Is.EqualTo(one.data<float>().ToArray()), "1 vs 3 threads");
+        var expected = net.LogProb(theta.unsqueeze(1), x).squeeze(1);
+        using var net64 = (FlowEstimator)Float64.Copy(net);
+        var reference = net64.LogProb(theta.D().unsqueeze(1), x.D()).squeeze(1);
+        var a = FloatAgreement.Float32Only(one, expected, reference, hidden);
+        TestContext.Out.WriteLine(a);
+        Assert.That(a.Float32Accurate, a.ToString());
+    }
+
     [Test]
     public void OtherEstimatorsAndSeveralObservationsAreNotFused()
     {
