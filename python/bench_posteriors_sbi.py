@@ -6,9 +6,12 @@ DIR is what `sbi-net bench posteriors --out DIR` wrote (settings.json, estimator
 x.npy, x_o.npy; see src/Sbi.Bench/PosteriorBenchFolder.cs). The script builds sbi's estimator of the same kind on
 DIR's simulations (sbi's default configuration, which the bench trains), loads Sbi.Net's state dict with
 load_state_dict(strict=True), and for every method of settings.json builds the posterior with sbi's own
-build_posterior (DirectPosterior, RejectionPosterior, ImportanceSamplingPosterior with "sir", MCMCPosterior), times
-`sample` for the same sample count with torch.set_num_threads(threads), and writes DIR/sbi_<method>.npy and
-DIR/sbi_times.json. hmc and nuts run as sbi's hmc_pyro and nuts_pyro, which need Pyro: where it is not installed
+build_posterior (DirectPosterior, RejectionPosterior, ImportanceSamplingPosterior with "sir", MCMCPosterior,
+VIPosterior), times `sample` for the same sample count with torch.set_num_threads(threads), and writes
+DIR/sbi_<method>.npy and DIR/sbi_times.json. The "_fitted" methods build sbi's RejectionPosterior and
+ImportanceSamplingPosterior directly over posterior_estimator_based_potential with settings.json's fitted Gaussian as
+their proposal. The "vi_<method>" rows time VIPosterior.train (settings.json's iterations and particles, convergence
+check and quality control off, as Sbi.Net) plus sampling, and report the training part and PSIS Pareto-k. hmc and nuts run as sbi's hmc_pyro and nuts_pyro, which need Pyro: where it is not installed
 they are reported as skipped. Run with the reference sbi on PYTHONPATH and OpenBLAS first on LD_LIBRARY_PATH
 (`sbi-net bench posteriors --sbi` does; see python/setup_sbi_reference.sh).
 """
@@ -72,7 +75,11 @@ def main() -> None:
         ImportanceSamplingPosteriorParameters,
         MCMCPosteriorParameters,
         RejectionPosteriorParameters,
+        VIPosteriorParameters,
     )
+    from sbi.inference.posteriors import ImportanceSamplingPosterior, RejectionPosterior
+    from sbi.inference.potentials import posterior_estimator_based_potential
+    from sbi.samplers.vi.vi_quality_control import get_quality_metric
     from sbi.neural_nets import MADEConfig, MAFConfig, MDNConfig, NSFConfig
     from torch.distributions import MultivariateNormal
 
@@ -100,6 +107,8 @@ def main() -> None:
             return DirectPosteriorParameters()
         if sample_with == "rejection":
             return RejectionPosteriorParameters()
+        if sample_with == "vi":
+            return VIPosteriorParameters(vi_method=settings["methods"][method]["vi_method"])
         if sample_with == "importance":
             return ImportanceSamplingPosteriorParameters(method=settings.get("importance_method", "sir"),
                                                          oversampling_factor=int(settings.get("importance_oversampling_factor", 32)))
@@ -107,9 +116,24 @@ def main() -> None:
                                        num_chains=int(mcmc["num_chains"]), init_strategy=mcmc["init_strategy"],
                                        num_workers=int(mcmc["num_workers"]))
 
-    def build(sample_with: str, params):
+    fitted = None
+    if settings.get("fitted_proposal") is not None:
+        fp = settings["fitted_proposal"]
+        fitted = MultivariateNormal(torch.tensor(fp["mean"], dtype=torch.float32),
+                                    torch.tensor(fp["covariance"], dtype=torch.float32).reshape(d, d))
+
+    def build(sample_with: str, params, proposal: str = "prior"):
+        if proposal == "fitted":
+            # sbi's build_posterior always proposes from the prior; another proposal means building the class directly.
+            potential_fn, theta_transform = posterior_estimator_based_potential(net, prior, x_o)
+            if sample_with == "rejection":
+                return RejectionPosterior(potential_fn, proposal=fitted, theta_transform=theta_transform).set_default_x(x_o)
+            return ImportanceSamplingPosterior(potential_fn, proposal=fitted, theta_transform=theta_transform, method=params.method,
+                                               oversampling_factor=params.oversampling_factor).set_default_x(x_o)
         posterior = trainer.build_posterior(density_estimator=net, prior=prior, sample_with=sample_with, posterior_parameters=params)
         return posterior.set_default_x(x_o)
+
+    vi = settings.get("vi", {})
 
     # First-call costs outside every timing, as Sbi.Net's PosteriorBench.WarmUp: 1,000 direct samples and their densities.
     warm = build("direct", DirectPosteriorParameters())
@@ -120,7 +144,7 @@ def main() -> None:
     for method, entry in settings["methods"].items():
         sample_with, n = entry["sample_with"], int(entry["num_samples"])
         sbi_method = SBI_METHOD.get(method, method)
-        out = {"sbi_method": sbi_method if sample_with == "mcmc" else sample_with, "requested": n}
+        out = {"sbi_method": sbi_method, "requested": n}
         results[method] = out
         missing = _missing_backend(sbi_method) if sample_with == "mcmc" else None
         if missing is not None:
@@ -129,9 +153,15 @@ def main() -> None:
             continue
         torch.manual_seed(seed)
         try:
-            posterior = build(sample_with, parameters(method, sample_with, sbi_method))
+            posterior = build(sample_with, parameters(method, sample_with, sbi_method), entry.get("proposal", "prior"))
             clock = time.perf_counter()
-            if sample_with == "rejection":
+            if sample_with == "vi":
+                posterior.train(max_num_iters=int(vi["max_num_iters"]), n_particles=int(vi["n_particles"]),
+                                warm_up_rounds=int(vi["warm_up_rounds"]), check_for_convergence=False, quality_control=False,
+                                show_progress_bar=False)
+                out["training_seconds"] = time.perf_counter() - clock
+                samples = posterior.sample((n,), show_progress_bars=False)
+            elif sample_with == "rejection":
                 limit = float(settings["rejection_max_sampling_time"])
                 try:
                     samples = posterior.sample((n,), max_sampling_time=limit, return_partial_on_timeout=True, show_progress_bars=False)
@@ -148,6 +178,10 @@ def main() -> None:
             out["skipped"] = f"error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             print(f"sbi {method}: {out['skipped']}", flush=True)
             continue
+        if sample_with == "vi":
+            # Outside the timing, as Sbi.Net: PSIS Pareto-k of p~/q (sbi's quality-control metric).
+            # (VIPosterior.evaluate prints the metric and returns None, so the metric function it calls is called here.)
+            out["pareto_k"] = float(get_quality_metric("psis")[0](posterior, N=50_000))
         samples = samples.detach().reshape(-1, d).to(torch.float32).numpy()
         _save_npy(os.path.join(folder, entry["sbi_samples_file"]), samples)
         out.update(seconds=seconds, drawn=int(samples.shape[0]), samples_per_second=samples.shape[0] / seconds if seconds > 0 else None)

@@ -38,8 +38,12 @@ public sealed class GaussianLinearTask : IDisposable
     /// <summary>θ and x dimension D.</summary>
     public int Dim => Prior.Dim;
 
-    /// <summary>Draws the task with <c>manual_seed(<paramref name="seed"/>)</c>, in bench train's order: θ, x, then θ_o, x_o.</summary>
-    public static GaussianLinearTask Draw(int sims, int dim, int seed)
+    /// <summary>
+    /// Draws the task with <c>manual_seed(<paramref name="seed"/>)</c>, in bench train's order: θ, x, then θ_o, x_o. With
+    /// <paramref name="observationAtZero"/> x_o is 0 instead (θ_o and x_o are still drawn, so the generator ends where
+    /// it would; the simulations are the same).
+    /// </summary>
+    public static GaussianLinearTask Draw(int sims, int dim, int seed, bool observationAtZero = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(sims);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dim);
@@ -52,6 +56,7 @@ public sealed class GaussianLinearTask : IDisposable
         var x = theta.add(randn_like(theta).mul(noise), one);
         var thetaO = prior.Sample(1);
         var xo = thetaO.add(randn_like(thetaO).mul(noise), one);
+        if (observationAtZero) xo = zeros_like(xo);
         return new GaussianLinearTask(prior, theta.DetachFromDisposeScope(), x.DetachFromDisposeScope(), xo.DetachFromDisposeScope());
     }
 

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Sbi.Estimators;
 using Sbi.Inference;
+using Sbi.Distributions;
 using Sbi.Posteriors;
+using Sbi.Posteriors.Parameters;
+using Sbi.Potentials;
 using Sbi.Samplers;
 using Sbi.Utils;
 using static TorchSharp.torch;
@@ -62,13 +65,38 @@ public static class PosteriorBench
     }
 
     /// <summary>
+    /// The fitted proposal of the <see cref="PosteriorBenchSettings.FittedSuffix"/> methods: a Gaussian with the mean and
+    /// <see cref="PosteriorBenchSettings.FittedProposalInflation"/> times the covariance (both in float64) of
+    /// <see cref="PosteriorBenchSettings.FittedProposalSamples"/> direct posterior samples at x_o, drawn after
+    /// <c>manual_seed(seed + <see cref="FittedProposalSeedOffset"/>)</c>, outside every timing (an input of those methods, as
+    /// the prior is of the others). python/bench_posteriors_sbi.py builds the same Gaussian from settings.json.
+    /// </summary>
+    public static (Tensor Mean, Tensor Covariance) FitProposal(GaussianLinearTask task, ConditionalDensityEstimator estimator, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(estimator);
+        manual_seed(seed + FittedProposalSeedOffset);
+        using var scope = NewDisposeScope();
+        var direct = (DirectPosterior)PosteriorBuilder.Build(estimator, task.Prior, "direct");
+        var s = direct.Sample(PosteriorBenchSettings.FittedProposalSamples, task.XO).to(ScalarType.Float64);
+        var mean = s.mean([0]);
+        var centred = s.sub(mean);
+        using TorchSharp.Scalar scale = PosteriorBenchSettings.FittedProposalInflation / (s.shape[0] - 1.0);
+        var covariance = centred.t().matmul(centred).mul(scale);
+        return (mean.to(ScalarType.Float32).MoveToOuterDisposeScope(), covariance.to(ScalarType.Float32).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>The seed offset of the fitted proposal's direct samples.</summary>
+    public const int FittedProposalSeedOffset = 2;
+
+    /// <summary>
     /// Builds <paramref name="method"/>'s posterior, times its samples at x_o (after <c>manual_seed(settings.Seed)</c>)
     /// and computes its diagnostics and the C2ST against <paramref name="analytic"/> (exact posterior draws). A method
     /// that fails gives a row with <see cref="PosteriorBenchRow.Failure"/> and no samples; cancellation propagates.
     /// </summary>
     public static (PosteriorBenchRow Row, Tensor? Samples) RunMethod(GaussianLinearTask task, ConditionalDensityEstimator estimator,
         PosteriorBenchSettings settings, string method, Tensor analytic, IProgress<McmcProgress>? progress = null,
-        SbiLog? log = null, CancellationToken cancellationToken = default)
+        SbiLog? log = null, CancellationToken cancellationToken = default, IDistribution? fittedProposal = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(estimator);
@@ -82,7 +110,10 @@ public static class PosteriorBench
         Tensor samples;
         try
         {
-            var posterior = PosteriorBuilder.Build(estimator, task.Prior, sampleWith, settings.ParametersFor(method), log);
+            var posterior = PosteriorBenchSettings.UsesFittedProposal(method)
+                ? WithProposal(estimator, task.Prior, settings.ParametersFor(method),
+                               fittedProposal ?? throw new ArgumentNullException(nameof(fittedProposal), $"{method} needs the fitted proposal"), log)
+                : PosteriorBuilder.Build(estimator, task.Prior, sampleWith, settings.ParametersFor(method), log);
             posterior.SetDefaultX(task.XO);
             var clock = Stopwatch.StartNew();
             switch (posterior)
@@ -121,6 +152,19 @@ public static class PosteriorBench
                                                 ParetoK: weighted.ParetoK, WeightCount: ImportanceDiagnosticWeights);
                     break;
                 }
+                case VIPosterior vi:
+                {
+                    vi.Train(task.XO, nParticles: settings.ViParticles, maxNumIters: settings.ViIterations, warmUpRounds: settings.ViWarmUpRounds,
+                             checkForConvergence: false, qualityControl: false, cancellationToken: cancellationToken);
+                    double training = clock.Elapsed.TotalSeconds;
+                    samples = vi.Sample(n);
+                    double seconds = clock.Elapsed.TotalSeconds;
+                    // Quality outside the timing: PSIS Pareto-k̂ of p̃/q on sbi's 50,000 q draws.
+                    row = new PosteriorBenchRow(method, n, samples.shape[0], seconds, null, ParetoK: vi.Evaluate("psis").Value,
+                                                TrainingSeconds: training, Iterations: vi.TrainingSummary!.Iterations,
+                                                WarmUpSteps: vi.TrainingSummary.WarmUpSteps);
+                    break;
+                }
                 case McmcPosterior mcmc:
                 {
                     samples = mcmc.Sample(n, null, progress, cancellationToken);
@@ -139,6 +183,19 @@ public static class PosteriorBench
         }
         row = row with { C2stAnalytic = C2st(samples, analytic, settings.C2stSamples, settings.Seed) };
         return (row, samples.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>sbi's <c>RejectionPosterior</c> or <c>ImportanceSamplingPosterior</c> over the estimator's potential with <paramref name="proposal"/> in place of the prior.</summary>
+    private static IPosterior WithProposal(ConditionalDensityEstimator estimator, IDistribution prior, PosteriorParameters parameters,
+                                           IDistribution proposal, SbiLog? log)
+    {
+        var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
+        return parameters switch
+        {
+            RejectionPosteriorParameters r => new RejectionPosterior(potential, proposal, transform, r, log),
+            ImportanceSamplingPosteriorParameters i => new ImportanceSamplingPosterior(potential, proposal, transform, i, log),
+            _ => throw new ArgumentException($"only rejection and importance take a proposal; got {parameters.SampleWith}", nameof(parameters)),
+        };
     }
 
     /// <summary>

@@ -43,8 +43,9 @@ public static class PosteriorBenchFolder
     public static string SbiSamplesFile(string method) => $"sbi_{method}.npy";
 
     /// <summary>Writes the folder (see the class summary); <paramref name="results"/> are the rows and samples of <see cref="PosteriorBench.RunMethod"/>.</summary>
+    /// <remarks><paramref name="fittedProposal"/> is the Gaussian of the fitted-proposal methods (<see cref="PosteriorBench.FitProposal"/>), written to settings.json for sbi's side; null when none ran.</remarks>
     public static void Write(string dir, PosteriorBenchSettings settings, GaussianLinearTask task, PosteriorBenchEstimator trained,
-                             IReadOnlyList<(PosteriorBenchRow Row, Tensor? Samples)> results)
+                             IReadOnlyList<(PosteriorBenchRow Row, Tensor? Samples)> results, (Tensor Mean, Tensor Covariance)? fittedProposal = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
         ArgumentNullException.ThrowIfNull(settings);
@@ -73,7 +74,7 @@ public static class PosteriorBenchFolder
             Npy(XOFile, task.XO.ToNpy());
             foreach (var (row, samples) in results)
                 if (samples is not null) Npy(SbiNetSamplesFile(row.Method), samples.ToNpy());
-            File.WriteAllText(Path.Combine(staging, SettingsFile), SettingsJson(settings, task, trained, results).ToJsonString(Indented));
+            File.WriteAllText(Path.Combine(staging, SettingsFile), SettingsJson(settings, task, trained, results, fittedProposal).ToJsonString(Indented));
 
             Directory.CreateDirectory(full);
             foreach (var stale in PosteriorBenchSettings.AllMethods.Select(SbiSamplesFile).Append(SbiTimesFile)
@@ -90,7 +91,7 @@ public static class PosteriorBenchFolder
 
     /// <summary>settings.json: what the script needs to repeat each method, and Sbi.Net's figures for the record.</summary>
     private static JsonObject SettingsJson(PosteriorBenchSettings s, GaussianLinearTask task, PosteriorBenchEstimator trained,
-                                           IReadOnlyList<(PosteriorBenchRow Row, Tensor? Samples)> results)
+                                           IReadOnlyList<(PosteriorBenchRow Row, Tensor? Samples)> results, (Tensor Mean, Tensor Covariance)? fitted)
     {
         var methods = new JsonObject();
         foreach (var m in s.Methods)
@@ -102,6 +103,8 @@ public static class PosteriorBenchFolder
                 ["sbinet_samples_file"] = SbiNetSamplesFile(m),
                 ["sbi_samples_file"] = SbiSamplesFile(m),
             };
+            if (PosteriorBenchSettings.UsesFittedProposal(m)) entry["proposal"] = "fitted";
+            if (m.StartsWith(PosteriorBenchSettings.ViPrefix, StringComparison.Ordinal)) entry["vi_method"] = m[PosteriorBenchSettings.ViPrefix.Length..];
             if (results.FirstOrDefault(r => r.Row.Method == m).Row is { } row)
             {
                 entry["sbinet_seconds"] = Finite(row.Seconds);
@@ -124,7 +127,8 @@ public static class PosteriorBenchFolder
             ["estimator"] = s.Estimator,
             ["epochs"] = trained.Epochs,
             ["training_seconds"] = trained.Seconds,
-            ["x_o"] = new JsonArray(task.XO.reshape(-1).data<float>().ToArray().Select(v => (JsonNode)(double)v).ToArray()),
+            ["x_o"] = Numbers(task.XO),
+            ["observation"] = s.Observation,
             ["c2st_samples"] = s.C2stSamples,
             ["rejection_max_sampling_time"] = s.RejectionMaxSeconds,
             ["importance_method"] = "sir",
@@ -137,6 +141,21 @@ public static class PosteriorBenchFolder
                 ["init_strategy"] = s.InitStrategy,
                 ["num_workers"] = s.NumWorkers,
             },
+            ["vi"] = new JsonObject
+            {
+                ["max_num_iters"] = s.ViIterations,
+                ["n_particles"] = s.ViParticles,
+                ["warm_up_rounds"] = s.ViWarmUpRounds,
+                ["check_for_convergence"] = false,
+                ["quality_control"] = false,
+            },
+            ["fitted_proposal"] = fitted is { } f ? new JsonObject
+            {
+                ["mean"] = Numbers(f.Mean),
+                ["covariance"] = new JsonArray(Enumerable.Range(0, (int)f.Covariance.shape[0]).Select(i => (JsonNode)Numbers(f.Covariance[i])).ToArray()),
+                ["inflation"] = PosteriorBenchSettings.FittedProposalInflation,
+                ["direct_samples"] = PosteriorBenchSettings.FittedProposalSamples,
+            } : null,
             ["methods"] = methods,
             ["sbinet_version"] = typeof(PosteriorBenchFolder).Assembly.GetName().Version?.ToString(),
         };
@@ -148,7 +167,10 @@ public static class PosteriorBenchFolder
     /// <param name="Drawn">Samples sbi returned.</param>
     /// <param name="Skipped">Why sbi did not run the method ("pyro not installed", an error), or null.</param>
     /// <param name="SbiMethod">The name sbi ran it under (hmc → hmc_pyro), or null.</param>
-    public sealed record SbiTiming(string Method, double? Seconds, long Drawn, string? Skipped, string? SbiMethod);
+    /// <param name="TrainingSeconds">VI: the part of <paramref name="Seconds"/> spent in <c>VIPosterior.train</c>, or null.</param>
+    /// <param name="ParetoK">VI: sbi's PSIS Pareto-k̂ of its q, or null.</param>
+    public sealed record SbiTiming(string Method, double? Seconds, long Drawn, string? Skipped, string? SbiMethod,
+                                   double? TrainingSeconds = null, double? ParetoK = null);
 
     /// <summary>sbi's timings (sbi_times.json) and versions, per method.</summary>
     public static (IReadOnlyDictionary<string, SbiTiming> Timings, string Versions) ReadSbiTimes(string dir)
@@ -166,7 +188,9 @@ public static class PosteriorBenchFolder
                 long drawn = v.TryGetProperty("drawn", out var d) && d.ValueKind == JsonValueKind.Number ? d.GetInt64() : 0;
                 string? skipped = v.TryGetProperty("skipped", out var k) && k.ValueKind == JsonValueKind.String ? k.GetString() : null;
                 string? sbiMethod = v.TryGetProperty("sbi_method", out var sm) && sm.ValueKind == JsonValueKind.String ? sm.GetString() : null;
-                timings[m.Name] = new SbiTiming(m.Name, seconds, drawn, skipped, sbiMethod);
+                double? training = v.TryGetProperty("training_seconds", out var ts) && ts.ValueKind == JsonValueKind.Number ? ts.GetDouble() : null;
+                double? paretoK = v.TryGetProperty("pareto_k", out var pk) && pk.ValueKind == JsonValueKind.Number ? pk.GetDouble() : null;
+                timings[m.Name] = new SbiTiming(m.Name, seconds, drawn, skipped, sbiMethod, training, paretoK);
             }
         string versions = root.TryGetProperty("versions", out var ver) && ver.ValueKind == JsonValueKind.Object
             ? string.Join(", ", ver.EnumerateObject().Select(p => $"{p.Name} {p.Value}"))
@@ -181,6 +205,10 @@ public static class PosteriorBenchFolder
         if (!File.Exists(path)) return null;
         return Npy.Read(path).ToTensor().to(ScalarType.Float32);
     }
+
+    /// <summary>A tensor's values as a flat JSON array of numbers (float32 widened exactly to double).</summary>
+    private static JsonArray Numbers(Tensor t) =>
+        new(t.reshape(-1).to(ScalarType.Float32).cpu().data<float>().ToArray().Select(v => (JsonNode)(double)v).ToArray());
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

@@ -9,12 +9,46 @@ namespace Sbi.Bench;
 /// </summary>
 public sealed record PosteriorBenchSettings
 {
-    /// <summary>The methods run when none are named: sbi's three proposal-based posteriors and four MCMC samplers.</summary>
-    public static IReadOnlyList<string> DefaultMethods { get; } =
-        ["direct", "rejection", "importance", "slice_np_vectorized", "hmc", "nuts", "slice_np"];
+    /// <summary>
+    /// The suffix of rejection and importance sampling with the fitted proposal: a Gaussian with the mean and twice the
+    /// covariance of <see cref="FittedProposalSamples"/> direct posterior samples (<see cref="PosteriorBench.FitProposal"/>),
+    /// passed to sbi's <c>RejectionPosterior</c> and <c>ImportanceSamplingPosterior</c> as their <c>proposal</c>.
+    /// </summary>
+    public const string FittedSuffix = "_fitted";
 
-    /// <summary>Every method name accepted: direct, rejection, importance and every <see cref="McmcPosteriorParameters.Methods"/> name.</summary>
-    public static IReadOnlyList<string> AllMethods { get; } = ["direct", "rejection", "importance", .. McmcPosteriorParameters.Methods];
+    /// <summary>The prefix of the VI methods: "vi_rKL" is sbi's <c>sample_with="vi", vi_method="rKL"</c>.</summary>
+    public const string ViPrefix = "vi_";
+
+    /// <summary>The VI methods: one per sbi divergence.</summary>
+    public static IReadOnlyList<string> ViMethods { get; } = [.. Sbi.Samplers.Vi.DivergenceObjective.Methods.Select(m => ViPrefix + m)];
+
+    // After ViMethods: static initialisers run in textual order.
+    /// <summary>
+    /// The methods run when none are named: sbi's three proposal-based posteriors (with the prior as proposal, as sbi's
+    /// <c>build_posterior</c> builds them, and with the fitted Gaussian proposal, <see cref="FittedSuffix"/>), four MCMC
+    /// samplers and the four VI divergences (<see cref="ViPrefix"/>).
+    /// </summary>
+    public static IReadOnlyList<string> DefaultMethods { get; } =
+        ["direct", "rejection", "importance", "rejection" + FittedSuffix, "importance" + FittedSuffix, "slice_np_vectorized", "hmc", "nuts", "slice_np",
+         .. ViMethods];
+
+    /// <summary>Every method name accepted: the proposal-based ones (prior and fitted proposal), every <see cref="McmcPosteriorParameters.Methods"/> name and the VI methods.</summary>
+    public static IReadOnlyList<string> AllMethods { get; } =
+        ["direct", "rejection", "importance", "rejection" + FittedSuffix, "importance" + FittedSuffix, .. McmcPosteriorParameters.Methods, .. ViMethods];
+
+    /// <summary>The observations <see cref="Observation"/> accepts.</summary>
+    public static IReadOnlyList<string> Observations { get; } = ["drawn", "zeros"];
+
+    /// <summary>Direct posterior samples the fitted proposal's mean and covariance come from (10,000).</summary>
+    public const int FittedProposalSamples = 10_000;
+
+    /// <summary>
+    /// The factor on the fitted proposal's covariance (2). For a Gaussian target N(μ, Σ) and proposal N(μ, cΣ) the
+    /// importance weights' E[w²]/E[w]² is (c/√(2c − 1))^D: c = 2 gives 1.155^D (2.05 at D = 5, an ESS of about half
+    /// the draws) and leaves room for a target somewhat wider than the fit; rejection then accepts about
+    /// c^(−D/2)/m of the candidates (0.15 at D = 5, m = 1.2).
+    /// </summary>
+    public const double FittedProposalInflation = 2;
 
     /// <summary>Simulations the estimator is trained on (10,000).</summary>
     public int Sims { get; init; } = 10_000;
@@ -46,6 +80,23 @@ public sealed record PosteriorBenchSettings
     /// <summary>The epoch cap (sbi's <c>max_num_epochs</c>; default: until early stopping).</summary>
     public int MaxEpochs { get; init; } = int.MaxValue;
 
+    /// <summary>
+    /// The observation x_o ("drawn"): "drawn" is x_o drawn after the simulations, as <c>bench train</c> draws it;
+    /// "zeros" is x_o = 0, the observation of sbi's own accuracy tests (tests/linearGaussian_snpe_test.py), at the
+    /// centre of the prior predictive, where the estimator is as accurate as its training allows (a drawn x_o in the
+    /// tail has fewer simulations near it). The analytic posterior is N(x_o/1.01, 0.01/1.01·I) for either.
+    /// </summary>
+    public string Observation { get; init; } = "drawn";
+
+    /// <summary>VI training iterations (2,000, sbi's <c>max_num_iters</c>), run in full on both sides (convergence check and quality control off, so both do the same work).</summary>
+    public int ViIterations { get; init; } = 2000;
+
+    /// <summary>VI particles per iteration (256, sbi's <c>n_particles</c>).</summary>
+    public int ViParticles { get; init; } = 256;
+
+    /// <summary>VI warm-up steps fitting q to the prior first (100, sbi's <c>warm_up_rounds</c>).</summary>
+    public int ViWarmUpRounds { get; init; } = 100;
+
     /// <summary>The methods, in the order run (<see cref="DefaultMethods"/>).</summary>
     public IReadOnlyList<string> Methods { get; init; } = DefaultMethods;
 
@@ -74,10 +125,15 @@ public sealed record PosteriorBenchSettings
     /// <summary>The sample count of <paramref name="method"/>.</summary>
     public int SamplesFor(string method) => method == "slice_np" ? Math.Min(Samples, SliceNpSamples) : Samples;
 
-    /// <summary>sbi's <c>sample_with</c> for <paramref name="method"/>: "direct", "rejection", "importance" or "mcmc".</summary>
+    /// <summary>Whether <paramref name="method"/> samples through the fitted proposal instead of the prior.</summary>
+    public static bool UsesFittedProposal(string method) => method.EndsWith(FittedSuffix, StringComparison.Ordinal);
+
+    /// <summary>sbi's <c>sample_with</c> for <paramref name="method"/>: "direct", "rejection", "importance", "mcmc" or "vi".</summary>
     public static string SampleWithOf(string method) => method switch
     {
         "direct" or "rejection" or "importance" => method,
+        "rejection" + FittedSuffix or "importance" + FittedSuffix => method[..^FittedSuffix.Length],
+        _ when ViMethods.Contains(method, StringComparer.Ordinal) => "vi",
         _ when McmcPosteriorParameters.Methods.Contains(method, StringComparer.Ordinal) => "mcmc",
         _ => throw new ArgumentException($"method must be one of {string.Join(", ", AllMethods)}; got '{method}'.", nameof(method)),
     };
@@ -88,6 +144,7 @@ public sealed record PosteriorBenchSettings
         "direct" => new DirectPosteriorParameters(),
         "rejection" => new RejectionPosteriorParameters(),
         "importance" => new ImportanceSamplingPosteriorParameters(method: "sir"),
+        "vi" => new VIPosteriorParameters(viMethod: method[ViPrefix.Length..]),
         _ => new McmcPosteriorParameters(method: method, thin: Thin, warmupSteps: WarmupSteps, numChains: NumChains,
                                          initStrategy: InitStrategy, numWorkers: NumWorkers),
     };
@@ -102,6 +159,11 @@ public sealed record PosteriorBenchSettings
         Positive(C2stSamples, nameof(C2stSamples));
         Positive(Threads, nameof(Threads));
         Positive(MaxEpochs, nameof(MaxEpochs));
+        Positive(ViIterations, nameof(ViIterations));
+        Positive(ViParticles, nameof(ViParticles));
+        if (ViWarmUpRounds < 0) throw new ArgumentOutOfRangeException(nameof(ViWarmUpRounds), ViWarmUpRounds, $"{nameof(ViWarmUpRounds)} must be ≥ 0; got {ViWarmUpRounds}.");
+        if (!Observations.Contains(Observation, StringComparer.Ordinal))
+            throw new ArgumentException($"{nameof(Observation)} must be one of {string.Join(", ", Observations)}; got '{Observation}'.", nameof(Observation));
         if (!(RejectionMaxSeconds > 0) || double.IsInfinity(RejectionMaxSeconds))
             throw new ArgumentOutOfRangeException(nameof(RejectionMaxSeconds), RejectionMaxSeconds, $"{nameof(RejectionMaxSeconds)} must be a positive finite number; got {RejectionMaxSeconds}.");
         if (Methods.Count == 0) throw new ArgumentException("Methods must name at least one method.", nameof(Methods));

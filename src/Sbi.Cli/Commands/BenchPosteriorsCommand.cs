@@ -43,18 +43,34 @@ internal static class BenchPosteriorsCommand
         var numChains = CliOptions.Int("--num-chains", "MCMC chains", 20, 1);
         var warmup = CliOptions.Int("--warmup", "MCMC warm-up draws per chain", 200, 0);
         var maxTime = CliOptions.Double("--max-sampling-time", "rejection sampling's time limit in seconds, on both sides (the samples found by then are kept)", 60, 0, 1e9);
+        var observation = new Option<string>("--observation")
+        {
+            Description = "x_o: drawn (after the simulations, as bench train draws it) or zeros (x_o = 0, the observation of sbi's accuracy tests)",
+            HelpName = "drawn|zeros",
+            DefaultValueFactory = _ => "drawn",
+        };
+        observation.Validators.Add(r =>
+        {
+            var v = r.GetValueOrDefault<string>();
+            if (!PosteriorBenchSettings.Observations.Contains(v, StringComparer.Ordinal))
+                r.AddError($"--observation must be one of {string.Join(", ", PosteriorBenchSettings.Observations)}; got '{v}'");
+        });
+        var viIterations = CliOptions.Int("--vi-iterations", "VI training iterations, run in full on both sides (sbi's max_num_iters)", 2000, 1);
+        var viParticles = CliOptions.Int("--vi-particles", "VI particles per iteration (sbi's n_particles)", 256, 1);
         var output = CliOptions.Path("--out", "write the weights (sbi state dict), config, θ, x, x_o, settings and Sbi.Net's samples here, for python/bench_posteriors_sbi.py", "DIR");
         var sbi = new Option<bool>("--sbi") { Description = "also run python/bench_posteriors_sbi.py (Python sbi on the same weights) and print both sides" };
-        var cmd = new Command("posteriors", "direct, rejection, importance and MCMC posteriors on the Gaussian linear task: seconds, samples/s, C2ST, diagnostics; --sbi beside Python sbi")
+        var cmd = new Command("posteriors", "direct, rejection, importance, MCMC and VI posteriors on the Gaussian linear task: seconds, samples/s, C2ST, diagnostics; --sbi beside Python sbi")
         {
-            sims, dim, samples, sliceNp, c2stSamples, seed, threads, estimator, maxEpochs, methods, numChains, warmup, maxTime, output, sbi,
+            sims, dim, samples, sliceNp, c2stSamples, seed, threads, estimator, maxEpochs, methods, numChains, warmup, maxTime, observation,
+            viIterations, viParticles, output, sbi,
         };
         cmd.SetAction(p => Run(ctx, new PosteriorBenchSettings
         {
             Sims = p.GetValue(sims), Dim = p.GetValue(dim), Samples = p.GetValue(samples), SliceNpSamples = p.GetValue(sliceNp),
             C2stSamples = p.GetValue(c2stSamples), Seed = p.GetValue(seed), Threads = p.GetValue(threads), Estimator = p.GetValue(estimator)!,
             MaxEpochs = p.GetValue(maxEpochs) ?? int.MaxValue, Methods = p.GetValue(methods)!, NumChains = p.GetValue(numChains),
-            WarmupSteps = p.GetValue(warmup), RejectionMaxSeconds = p.GetValue(maxTime),
+            WarmupSteps = p.GetValue(warmup), RejectionMaxSeconds = p.GetValue(maxTime), Observation = p.GetValue(observation)!,
+            ViIterations = p.GetValue(viIterations), ViParticles = p.GetValue(viParticles),
         }, p.GetValue(output), p.GetValue(sbi)));
         return cmd;
     }
@@ -74,10 +90,10 @@ internal static class BenchPosteriorsCommand
         foreach (var m in settings.Methods) SampleBudget.Check(settings.SamplesFor(m), settings.Dim);
 
         set_num_threads(settings.Threads);
-        using var task = GaussianLinearTask.Draw(settings.Sims, settings.Dim, settings.Seed);
+        using var task = GaussianLinearTask.Draw(settings.Sims, settings.Dim, settings.Seed, observationAtZero: settings.Observation == "zeros");
         o.WriteLine($"sbi-net bench posteriors: Gaussian linear D={settings.Dim}, {settings.Sims} simulations, estimator {settings.Estimator}, " +
                     $"seed {settings.Seed}, {settings.Threads} thread(s)");
-        o.WriteLine($"x_o {string.Join(" ", task.XO.data<float>().ToArray().Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}");
+        o.WriteLine($"x_o ({settings.Observation}) {string.Join(" ", task.XO.data<float>().ToArray().Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}");
         using var interrupt = Interrupt.Listen(ctx.Err, "sbi-net: interrupted; stopping after the current training batch or MCMC draw (Ctrl-C again to quit at once)");
         PosteriorBenchEstimator trained;
         try
@@ -92,6 +108,12 @@ internal static class BenchPosteriorsCommand
         o.WriteLine($"trained: {trained.Epochs} epochs in {trained.Seconds:F1} s ({trained.Backend})");
         PosteriorBench.WarmUp(task, trained.Estimator);
         using var analytic = task.AnalyticPosteriorSamples(settings.C2stSamples, settings.Seed + PosteriorBench.AnalyticSeedOffset);
+        var fitted = settings.Methods.Any(PosteriorBenchSettings.UsesFittedProposal)
+            ? PosteriorBench.FitProposal(task, trained.Estimator, settings.Seed) : ((Tensor Mean, Tensor Covariance)?)null;
+        using var fittedProposal = fitted is { } f ? new Sbi.Distributions.MultivariateNormal(f.Mean, f.Covariance) : null;
+        if (fitted is { } fp)
+            o.WriteLine($"fitted proposal: N(mean of {PosteriorBenchSettings.FittedProposalSamples:N0} direct samples, {PosteriorBenchSettings.FittedProposalInflation:G}× their covariance); " +
+                        $"standard deviations {string.Join(" ", fp.Covariance.diagonal().sqrt().data<float>().ToArray().Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}");
 
         var results = new List<(PosteriorBenchRow Row, Tensor? Samples)>();
         try
@@ -104,8 +126,8 @@ internal static class BenchPosteriorsCommand
                 {
                     var result = PosteriorBenchSettings.SampleWithOf(method) == "mcmc"
                         ? McmcProgressDisplay.Run(ctx, method, progress =>
-                            PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, progress, ctx.Log, interrupt.Token))
-                        : PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, null, ctx.Log, interrupt.Token);
+                            PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, progress, ctx.Log, interrupt.Token, fittedProposal))
+                        : PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, null, ctx.Log, interrupt.Token, fittedProposal);
                     results.Add(result);
                     ctx.Err.WriteLine($"{method}: {Row(result.Row)}");
                 }
@@ -123,14 +145,15 @@ internal static class BenchPosteriorsCommand
             o.WriteLine($"{"method",-20} {"samples",8} {"seconds",9} {"samples/s",11} {"C2ST",6}  diagnostics");
             foreach (var (row, _) in results) o.WriteLine($"{row.Method,-20} {Row(row)}");
             o.WriteLine($"C2ST against {settings.C2stSamples:N0} exact posterior draws N(x_o/1.01, 0.01/1.01·I) (fewer where fewer samples; none below {PosteriorBench.MinimumC2stSamples}); " +
-                        $"rejection stops after {settings.RejectionMaxSeconds:G} s; slice_np draws {settings.SamplesFor("slice_np"):N0}");
+                        $"rejection stops after {settings.RejectionMaxSeconds:G} s; slice_np draws {settings.SamplesFor("slice_np"):N0}; " +
+                        $"VI seconds are training ({settings.ViIterations:N0} iterations × {settings.ViParticles} particles + {settings.ViWarmUpRounds} warm-up) plus sampling");
 
             string? folder = outDir ?? (withSbi ? Path.Combine(Path.GetTempPath(), $"sbi-net-bench-posteriors-{Guid.NewGuid():N}") : null);
             try
             {
                 if (folder is not null)
                 {
-                    PosteriorBenchFolder.Write(folder, settings, task, trained, results);
+                    PosteriorBenchFolder.Write(folder, settings, task, trained, results, fitted);
                     if (outDir is not null) o.WriteLine($"wrote the bench folder {outDir} (run python3 python/bench_posteriors_sbi.py {outDir} for sbi's side)");
                 }
                 if (reference is not null) CompareWithSbi(ctx, reference, folder!, settings, results, analytic, interrupt.Token);
@@ -186,6 +209,9 @@ internal static class BenchPosteriorsCommand
             if (t?.Skipped is { } skipped) notes.Add("sbi skipped: " + skipped);
             else if (t?.SbiMethod is { } sm && sm != row.Method) notes.Add("sbi ran " + sm);
             if (t is not null && t.Skipped is null && t.Drawn != row.Drawn) notes.Add($"drawn {row.Drawn:N0} vs {t.Drawn:N0}");
+            if (row.TrainingSeconds is double mine && t?.TrainingSeconds is double theirsT && mine > 0)
+                notes.Add($"training {mine:F2} s vs {theirsT:F2} s (sbi/Sbi.Net {theirsT / mine:F2})");
+            if (row.ParetoK is double k1 && t?.ParetoK is double k2 && row.TrainingSeconds is not null) notes.Add($"Pareto-k̂ {k1:F2} vs {k2:F2}");
             if (row.Failure is not null) notes.Add("Sbi.Net failed");
             o.WriteLine($"{row.Method,-20} {Num(row.Seconds, "F3"),10} {Num(t?.Seconds, "F3"),10} {Num(ratio, "F2"),12} {Num(row.C2stAnalytic, "F3"),13} " +
                         $"{Num(sbiC2st, "F3"),9} {Num(between, "F3"),18}  {string.Join("; ", notes)}");
