@@ -6,7 +6,8 @@ namespace Sbi.Distributions;
 /// <summary>
 /// u = logit((θ − low) / (high − low)), the inverse of torch's <c>biject_to(interval)</c> (a sigmoid then an affine map)
 /// that sbi's <c>mcmc_transform</c> returns for a box prior. As torch does, the box-normalised θ is clamped to
-/// [tiny, 1 − eps] first, so θ on the box's faces maps to large finite u instead of ±∞.
+/// [tiny, 1 − eps] both ways, so θ on the box's faces maps to large finite u instead of ±∞, and a large u to θ just
+/// inside the box.
 /// </summary>
 public sealed class SigmoidBoxBijector : IBijector
 {
@@ -24,11 +25,13 @@ public sealed class SigmoidBoxBijector : IBijector
         _width = width.detach().clone().DetachFromDisposeScope();
     }
 
-    private Tensor Unit(Tensor theta)
+    private Tensor Unit(Tensor theta) => Clipped((theta - _low.to(theta.dtype, theta.device)) / _width.to(theta.dtype, theta.device));
+
+    /// <summary>s clamped to [tiny, 1 − eps] of its dtype, as torch's SigmoidTransform clamps both ways (<c>_clipped_sigmoid</c>).</summary>
+    private static Tensor Clipped(Tensor s)
     {
-        var s = (theta - _low.to(theta.dtype, theta.device)) / _width.to(theta.dtype, theta.device);
-        double eps = theta.dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920929e-07;   // torch.finfo(dtype).eps
-        double tiny = theta.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.17549435e-38;   // torch.finfo(dtype).tiny
+        double eps = s.dtype == ScalarType.Float64 ? 2.220446049250313e-16 : 1.1920929e-07;   // torch.finfo(dtype).eps
+        double tiny = s.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.17549435e-38;   // torch.finfo(dtype).tiny
         return s.clamp(Scalars.Of(tiny), Scalars.Of(1 - eps));
     }
 
@@ -40,8 +43,17 @@ public sealed class SigmoidBoxBijector : IBijector
         return (s.log() - (-s).log1p()).MoveToOuterDisposeScope();
     }
 
-    /// <inheritdoc/>
-    public Tensor Inverse(Tensor u) => _low.to(u.dtype, u.device).Plus(_width.to(u.dtype, u.device) * u.sigmoid());
+    /// <summary>
+    /// θ = low + width·s with s = sigmoid(u) clamped to [tiny, 1 − eps], torch's <c>_clipped_sigmoid</c>
+    /// (torch/distributions/transforms.py, SigmoidTransform._call): without the clamp a large u rounds s to exactly 1
+    /// and θ onto the box's upper face, where the prior's half-open log-density is −∞ (a fresh VI q, wide in u, drew
+    /// such θ at its first warm-up step).
+    /// </summary>
+    public Tensor Inverse(Tensor u)
+    {
+        using var scope = NewDisposeScope();
+        return _low.to(u.dtype, u.device).Plus(_width.to(u.dtype, u.device) * Clipped(u.sigmoid())).MoveToOuterDisposeScope();
+    }
 
     /// <inheritdoc/>
     public Tensor LogAbsDetJacobian(Tensor theta, Tensor u)

@@ -91,6 +91,22 @@ public class BijectorTests
         Assert.That((theta >= prior.Low).all().item<bool>() && (theta <= prior.High).all().item<bool>(), theta.ToString(TorchSharp.TensorStringStyle.Julia));
     }
 
+    /// <summary>
+    /// As torch's clipped sigmoid: u far enough out that sigmoid(u) rounds to 1 (or to 0) still maps strictly inside
+    /// the [0, 1] box, where the prior's half-open log-density is finite (on the upper face it is −∞).
+    /// </summary>
+    [Test]
+    public void BoxInverseOfALargeUStaysOffTheUpperFace()
+    {
+        using var scope = NewDisposeScope();
+        using var prior = new BoxUniform(zeros(2), ones(2));
+        var u = tensor(new float[,] { { 24, -120 }, { 80, 0 } });
+        Assert.That(u.sigmoid()[0, 0].item<float>(), Is.EqualTo(1f), "the unclamped sigmoid rounds onto the face");
+        var theta = prior.ThetaTransform.Inverse(u);
+        Assert.That((theta < prior.High).all().item<bool>() && (theta > prior.Low).all().item<bool>(), theta.ToString(TorchSharp.TensorStringStyle.Julia));
+        Assert.That(prior.LogProb(theta).isfinite().all().item<bool>());
+    }
+
     [Test]
     public void AffineBijectorRejectsANonPositiveScale()
     {
