@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sbi.Posteriors.Parameters;
+using Sbi.Samplers.Vi;
 
 namespace Sbi.Cli;
 
@@ -12,12 +13,13 @@ namespace Sbi.Cli;
 internal sealed class SampleMethod
 {
     /// <summary>The values of --sample-with.</summary>
-    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance", "mcmc"];
+    public static IReadOnlyList<string> SampleWithValues { get; } = ["direct", "rejection", "importance", "mcmc", "vi"];
 
     public Option<string> SampleWith { get; } = new("--sample-with")
     {
         Description = "how to sample: direct (the flow, rejecting draws outside the prior), rejection (from the prior by the density ratio), " +
-                      "importance (sampling-importance-resampling from the prior), mcmc (Markov chains on the posterior density)",
+                      "importance (sampling-importance-resampling from the prior), mcmc (Markov chains on the posterior density), " +
+                      "vi (a flow q fitted to the posterior density at x, then sampled)",
         HelpName = "METHOD",
         DefaultValueFactory = _ => "direct",
     };
@@ -49,6 +51,22 @@ internal sealed class SampleMethod
         HelpName = "NAME",
     };
 
+    public Option<string?> ViMethod { get; } = new("--vi-method")
+    {
+        Description = $"VI divergence: {string.Join(", ", DivergenceObjective.Methods)} (default rKL)",
+        HelpName = "NAME",
+    };
+
+    public Option<string?> Q { get; } = new("--q")
+    {
+        Description = $"VI's variational family: {string.Join(", ", VariationalFamilies.Names)} (default maf)",
+        HelpName = "NAME",
+    };
+
+    public Option<int?> ViMaxIters { get; } = CliOptions.OptionalInt("--vi-max-iters", "VI training iterations at most, stopping earlier by sbi's convergence check (default 2000)", int.MinValue);
+
+    public Option<int?> ViParticles { get; } = CliOptions.OptionalInt("--vi-particles", "VI particles per iteration (default 256)", int.MinValue);
+
     public SampleMethod()
     {
         SampleWith.Validators.Add(r =>
@@ -60,15 +78,17 @@ internal sealed class SampleMethod
     }
 
     /// <summary>The options, to add to the command.</summary>
-    public IEnumerable<Option> Options => [SampleWith, McmcMethod, NumChains, Warmup, Thin, NumWorkers, InitStrategy, ImportanceMethod];
+    public IEnumerable<Option> Options => [SampleWith, McmcMethod, NumChains, Warmup, Thin, NumWorkers, InitStrategy, ImportanceMethod, ViMethod, Q, ViMaxIters, ViParticles];
 
     /// <summary>The values given on one command line.</summary>
     public sealed record Values(string SampleWith, string? McmcMethod, int? NumChains, int? Warmup, int? Thin, int? NumWorkers,
-                                string? InitStrategy, string? ImportanceMethod);
+                                string? InitStrategy, string? ImportanceMethod, string? ViMethod = null, string? Q = null,
+                                int? ViMaxIters = null, int? ViParticles = null);
 
     /// <summary>Reads the values of a parsed command line.</summary>
     public Values Read(ParseResult p) => new(p.GetValue(SampleWith)!, p.GetValue(McmcMethod), p.GetValue(NumChains), p.GetValue(Warmup),
-                                             p.GetValue(Thin), p.GetValue(NumWorkers), p.GetValue(InitStrategy), p.GetValue(ImportanceMethod));
+                                             p.GetValue(Thin), p.GetValue(NumWorkers), p.GetValue(InitStrategy), p.GetValue(ImportanceMethod),
+                                             p.GetValue(ViMethod), p.GetValue(Q), p.GetValue(ViMaxIters), p.GetValue(ViParticles));
 
     /// <summary>
     /// The parameter record of <paramref name="v"/>'s method, every option checked by the record; <paramref name="maxSamplingTime"/>
@@ -83,6 +103,13 @@ internal sealed class SampleMethod
         };
         if (v.SampleWith != "mcmc" && mcmcOptions.FirstOrDefault(o => o.Given) is { Flag: { } flag })
             throw new UsageException($"{flag} applies to --sample-with mcmc only; got --sample-with {v.SampleWith}");
+        var viOptions = new (string Flag, bool Given)[]
+        {
+            ("--vi-method", v.ViMethod is not null), ("--q", v.Q is not null), ("--vi-max-iters", v.ViMaxIters is not null),
+            ("--vi-particles", v.ViParticles is not null),
+        };
+        if (v.SampleWith != "vi" && viOptions.FirstOrDefault(o => o.Given) is { Flag: { } viFlag })
+            throw new UsageException($"{viFlag} applies to --sample-with vi only; got --sample-with {v.SampleWith}");
         if (v.SampleWith != "importance" && v.ImportanceMethod is not null)
             throw new UsageException($"--importance-method applies to --sample-with importance only; got --sample-with {v.SampleWith}");
         switch (v.SampleWith)
@@ -98,6 +125,18 @@ internal sealed class SampleMethod
                 var importance = new ImportanceSamplingPosteriorParameters();
                 if (v.ImportanceMethod is { } m) importance = Checked("--importance-method", () => importance with { Method = m });
                 return importance;
+            case "vi":
+            {
+                if (maxSamplingTime is not null)
+                    throw new UsageException("--max-sampling-time does not apply to --sample-with vi: training runs at most --vi-max-iters " +
+                                             "iterations and q's samples are drawn without rejection");
+                var vi = new VIPosteriorParameters();
+                if (v.ViMethod is { } viMethod) vi = Checked("--vi-method", () => vi with { ViMethod = viMethod });
+                if (v.Q is { } q) vi = Checked("--q", () => vi with { Q = q });
+                if (v.ViMaxIters is { } iters && iters <= 0) throw new UsageException($"--vi-max-iters must be positive; got {iters}");
+                if (v.ViParticles is { } particles && particles <= 0) throw new UsageException($"--vi-particles must be positive; got {particles}");
+                return vi;
+            }
             default:
                 var p = new McmcPosteriorParameters();
                 if (v.McmcMethod is { } method) p = Checked("--mcmc-method", () => p with { Method = method });

@@ -22,7 +22,7 @@ public class SampleMethodUsageTests
     private static CliRun Sample(Workspace w, params string[] extra) =>
         CliRun.Of(["sample", "--model", w["missing.npz"], "--out", w["s.npy"], .. extra]);
 
-    [TestCase(new[] { "--sample-with", "bogus" }, new[] { "--sample-with must be one of direct, rejection, importance, mcmc; got 'bogus'" })]
+    [TestCase(new[] { "--sample-with", "bogus" }, new[] { "--sample-with must be one of direct, rejection, importance, mcmc, vi; got 'bogus'" })]
     [TestCase(new[] { "--sample-with", "mcmc", "--mcmc-method", "bogus" },
               new[] { "--mcmc-method: McmcPosteriorParameters.Method must be one of 'slice_np', 'slice_np_vectorized', 'hmc', 'nuts'", "'nuts_pyro'", "got 'bogus'" })]
     [TestCase(new[] { "--sample-with", "mcmc", "--num-chains", "0" }, new[] { "--num-chains: McmcPosteriorParameters.NumChains must be positive; got 0." })]
@@ -38,6 +38,13 @@ public class SampleMethodUsageTests
     [TestCase(new[] { "--sample-with", "mcmc", "--importance-method", "sir" }, new[] { "--importance-method applies to --sample-with importance only" })]
     [TestCase(new[] { "--sample-with", "importance", "--max-sampling-time", "5" }, new[] { "--max-sampling-time does not apply to --sample-with importance" })]
     [TestCase(new[] { "--sample-with", "mcmc", "--thin", "x" }, new[] { "--thin must be an integer; got 'x'" })]
+    [TestCase(new[] { "--sample-with", "vi", "--vi-method", "KL" }, new[] { "--vi-method: VIPosteriorParameters.ViMethod must be one of 'rKL', 'fKL', 'IW', 'alpha'", "got 'KL'" })]
+    [TestCase(new[] { "--sample-with", "vi", "--q", "iaf" }, new[] { "--q: VIPosteriorParameters.Q must be one of 'maf', 'nsf', 'gaussian', 'gaussian_diag'", "got 'iaf'" })]
+    [TestCase(new[] { "--sample-with", "vi", "--vi-max-iters", "0" }, new[] { "--vi-max-iters must be positive; got 0" })]
+    [TestCase(new[] { "--sample-with", "vi", "--vi-particles", "-3" }, new[] { "--vi-particles must be positive; got -3" })]
+    [TestCase(new[] { "--sample-with", "vi", "--max-sampling-time", "5" }, new[] { "--max-sampling-time does not apply to --sample-with vi" })]
+    [TestCase(new[] { "--sample-with", "mcmc", "--vi-method", "rKL" }, new[] { "--vi-method applies to --sample-with vi only; got --sample-with mcmc" })]
+    [TestCase(new[] { "--q", "nsf" }, new[] { "--q applies to --sample-with vi only; got --sample-with direct" })]
     public void ABadOrMisplacedPosteriorOptionNamesTheOptionAndTheAllowedValues(string[] options, string[] messages)
     {
         using var w = new Workspace();
@@ -48,6 +55,7 @@ public class SampleMethodUsageTests
     [TestCase("direct")]
     [TestCase("rejection")]
     [TestCase("importance")]
+    [TestCase("vi")]
     public void IidObservationsAreForMcmcOnly(string sampleWith)
     {
         using var w = new Workspace();

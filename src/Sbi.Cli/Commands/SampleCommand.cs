@@ -13,8 +13,8 @@ namespace Sbi.Cli.Commands;
 /// Draws posterior samples and writes them as .npy (atomically: an interrupted write leaves any old file as it was):
 /// from an ONNX package (--package, ONNX Runtime, no TorchSharp at sampling time) or from a trained-model file
 /// (--model), through sbi's posterior of --sample-with (<see cref="PosteriorBuilder.Build"/>): direct (the default,
-/// DirectPosterior), rejection, importance or mcmc, each followed by what the sampler reports (acceptance, importance
-/// weights' ESS and Pareto-k̂, the chains' R̂, ESS, acceptance and divergences). Ctrl-C stops MCMC between draws
+/// DirectPosterior), rejection, importance, mcmc or vi (q trained at x first), each followed by what the sampler reports (acceptance, importance
+/// weights' ESS and Pareto-k̂, the chains' R̂, ESS, acceptance and divergences, q's Pareto-k̂). Ctrl-C stops MCMC between draws (and VI between steps)
 /// and exits 130 writing nothing.
 /// </summary>
 internal static class SampleCommand
@@ -127,6 +127,25 @@ internal static class SampleCommand
                 weighted.LogWeights.Dispose();
                 break;
             }
+            case VIPosterior vi:
+            {
+                var m = s.Method;
+                using (var interrupt = Interrupt.Listen(ctx.Err, "sbi-net: interrupted; stopping VI training, nothing will be written (Ctrl-C again to quit at once)"))
+                {
+                    try
+                    {
+                        vi.Train(xo, nParticles: m.ViParticles ?? 256, maxNumIters: m.ViMaxIters ?? 2000, cancellationToken: interrupt.Token);
+                    }
+                    catch (OperationCanceledException) when (interrupt.Requested)
+                    {
+                        ctx.Err.WriteLine("sbi-net: sample interrupted during VI training (nothing written)");
+                        return ExitCodes.Interrupted;
+                    }
+                }
+                samples = vi.Sample(s.N);
+                report = ViReport(vi);
+                break;
+            }
             case McmcPosterior mcmc:
             {
                 var mp = mcmc.Parameters;
@@ -155,6 +174,16 @@ internal static class SampleCommand
             if (report is not null) ctx.Out.WriteLine(report);
         }
         return ExitCodes.Success;
+    }
+
+    /// <summary>What VI training did and the fitted q's PSIS Pareto-k̂, in one line.</summary>
+    private static string ViReport(VIPosterior vi)
+    {
+        var t = vi.TrainingSummary!;
+        var quality = vi.Evaluate("psis");
+        return $"VI {t.Method} (q {vi.Parameters.Q}): {t.Iterations:N0} iterations + {t.WarmUpSteps} warm-up in {t.Seconds:F1} s" +
+               (t.Converged ? ", converged" : ", iteration limit reached") + $"; Pareto-k̂ {quality.Value:F2}" +
+               (quality.Value > ImportanceWeights.ParetoKThreshold ? " (above 0.7: q is a poor fit; train longer or try --vi-method fKL or IW)" : "");
     }
 
     /// <summary>The chains' diagnostics in one line.</summary>
