@@ -29,10 +29,13 @@ internal static class PlotPairCommand
         {
             if (r.GetValue(output) is { } o && !o.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) r.AddError($"--out must name a .png file; got '{o}'");
         });
-        cmd.SetAction(p => Run(ctx, p.GetValue(samples)!, p.GetValue(points), p.GetValue(limits), p.GetValue(labels), p.GetValue(kind)!, p.GetValue(lower),
+        // System.CommandLine gives an absent array-typed option as an empty array: absent means the plot's defaults.
+        cmd.SetAction(p => Run(ctx, p.GetValue(samples)!, p.GetValue(points), NullIfEmpty(p.GetValue(limits)), NullIfEmpty(p.GetValue(labels)), p.GetValue(kind)!, p.GetValue(lower),
                                p.GetValue(bins), p.GetValue(title), p.GetValue(output)!));
         return cmd;
     }
+
+    private static T[]? NullIfEmpty<T>(T[]? values) => values is { Length: > 0 } ? values : null;
 
     private static int Run(CliContext ctx, string samplesPath, string? pointsPath, (double Lo, double Hi)[]? limits, string[]? labels, string kind,
                            string? lower, int bins, string? title, string output)
