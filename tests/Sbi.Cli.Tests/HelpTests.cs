@@ -69,7 +69,7 @@ public class HelpTests
         }
         Walk(root, "sbi-net");
         Assert.That(missing, Is.Empty);
-        Assert.That(root.Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "demo", "train", "sample", "export", "bench" }));
+        Assert.That(root.Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "demo", "train", "sample", "export", "diagnose", "plot", "bench" }));
         Assert.That(root.Subcommands.Single(s => s.Name == "bench").Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "train", "sample", "posteriors", "gpu", "sbc", "sbibm" }));
     }
 }
