@@ -119,7 +119,7 @@ internal static class DemoCommand
             Upper = PlotKinds.Contour,
             Lower = PlotKinds.Scatter,
             Labels = ["θ1", "θ2", "θ3"],
-            Title = "blue NPE-B, orange exact",
+            Title = "blue NPE-B, orange true",
         });
     }
 
