@@ -63,6 +63,16 @@ internal static class Cli
             BenchSbcCommand.Create(ctx),
             BenchSbibmCommand.Create(ctx),
         };
+        var diagnose = new Command("diagnose", "calibration checks of a trained model on test simulations: SBC and TARP (sbi's run_sbc/check_sbc, run_tarp/check_tarp)")
+        {
+            DiagnoseSbcCommand.Create(ctx),
+            DiagnoseTarpCommand.Create(ctx),
+        };
+        var plot = new Command("plot", "plots to PNG: a pair plot of samples, training curves from TensorBoard event files")
+        {
+            PlotPairCommand.Create(ctx),
+            PlotSummaryCommand.Create(ctx),
+        };
         // A plain Command, not a RootCommand: that one takes its name from the executable (the test host, in tests).
         return new Command("sbi-net", "sbi-net: neural posterior estimation (NPE-B, as in Python sbi) for .NET")
         {
@@ -73,6 +83,8 @@ internal static class Cli
             TrainCommand.Create(ctx),
             SampleCommand.Create(ctx),
             ExportCommand.Create(ctx),
+            diagnose,
+            plot,
             bench,
         };
     }

@@ -107,19 +107,26 @@ internal static class CliOptions
     }
 
     /// <summary>--estimator: one of the registered estimator families.</summary>
-    public static Option<string> Estimator()
+    public static Option<string> Estimator() =>
+        Choice("--estimator", "density estimator", EstimatorFamilies.Names, "maf");
+
+    /// <summary>
+    /// An option taking one of <paramref name="values"/> (ordinal); <paramref name="defaultValue"/> null: absent means
+    /// null. Anything else is a parse error listing the values (exit 2).
+    /// </summary>
+    public static Option<string> Choice(string name, string description, IReadOnlyList<string> values, string? defaultValue, string helpName = "NAME")
     {
-        var names = EstimatorFamilies.Names;
-        var o = new Option<string>("--estimator")
+        var o = new Option<string>(name)
         {
-            Description = $"density estimator: {string.Join(", ", names)}",
-            HelpName = "NAME",
-            DefaultValueFactory = _ => "maf",
+            Description = $"{description}: {string.Join(", ", values)}{(defaultValue is null ? "" : $" (default {defaultValue})")}",
+            HelpName = helpName,
         };
+        if (defaultValue is not null) o.DefaultValueFactory = _ => defaultValue;
         o.Validators.Add(r =>
         {
             var v = r.GetValueOrDefault<string>();
-            if (!names.Contains(v, StringComparer.Ordinal)) r.AddError($"--estimator must be one of {string.Join(", ", names)}; got '{v}'");
+            if (v is null && defaultValue is null) return;
+            if (!values.Contains(v, StringComparer.Ordinal)) r.AddError($"{name} must be one of {string.Join(", ", values)}; got '{v}'");
         });
         return o;
     }

@@ -16,6 +16,12 @@ public class HelpTests
     [TestCase("bench sbc", "--posterior-samples")]
     [TestCase("bench posteriors", "--sbi")]
     [TestCase("sample", "--sample-with")]
+    [TestCase("train", "--tracker")]
+    [TestCase("demo", "--plot")]
+    [TestCase("diagnose sbc", "--num-posterior-samples")]
+    [TestCase("diagnose tarp", "--z-score-theta")]
+    [TestCase("plot pairplot", "--kind")]
+    [TestCase("plot summary", "--log-dir")]
     public void HelpForEachCommandExitsZero(string command, string someOption)
     {
         var r = CliRun.Of([.. command.Split(' '), "--help"]);
@@ -29,7 +35,7 @@ public class HelpTests
     {
         var r = CliRun.Of("--help");
         Assert.That(r.Code, Is.EqualTo(0));
-        foreach (var c in new[] { "demo", "train", "sample", "export", "bench" }) Assert.That(r.Out, Does.Contain(c));
+        foreach (var c in new[] { "demo", "train", "sample", "export", "diagnose", "plot", "bench" }) Assert.That(r.Out, Does.Contain(c));
     }
 
     [Test]
@@ -63,7 +69,7 @@ public class HelpTests
         }
         Walk(root, "sbi-net");
         Assert.That(missing, Is.Empty);
-        Assert.That(root.Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "demo", "train", "sample", "export", "bench" }));
+        Assert.That(root.Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "demo", "train", "sample", "export", "diagnose", "plot", "bench" }));
         Assert.That(root.Subcommands.Single(s => s.Name == "bench").Subcommands.Select(s => s.Name), Is.EquivalentTo(new[] { "train", "sample", "posteriors", "gpu", "sbc", "sbibm" }));
     }
 }

@@ -18,6 +18,26 @@ internal sealed class Workspace : IDisposable
     /// <summary>Writes theta.npy and x.npy (<paramref name="thetaRows"/> and <paramref name="xRows"/> rows); returns their paths.</summary>
     public (string Theta, string X) Simulations(int thetaRows, int xRows, int dim = 2, int seed = 0)
     {
+        var (theta, x) = Draw(thetaRows, xRows, dim, seed);
+        Npy.Write(this["theta.npy"], theta, new long[] { thetaRows, dim });
+        Npy.Write(this["x.npy"], x, new long[] { xRows, dim });
+        return (this["theta.npy"], this["x.npy"]);
+    }
+
+    /// <summary>Writes <paramref name="name"/>, an .npz with arrays theta and x of <paramref name="rows"/> simulations; returns its path.</summary>
+    public string SimulationsNpz(string name, int rows, int dim = 2, int seed = 0)
+    {
+        var (theta, x) = Draw(rows, rows, dim, seed);
+        Npz.Write(this[name], new Dictionary<string, NpyArray>
+        {
+            ["theta"] = NpyArray.FromFloat32(theta, [rows, dim]),
+            ["x"] = NpyArray.FromFloat32(x, [rows, dim]),
+        });
+        return this[name];
+    }
+
+    private static (float[] Theta, float[] X) Draw(int thetaRows, int xRows, int dim, int seed)
+    {
         var rng = new Random(seed);
         var theta = new float[thetaRows * dim];
         for (int i = 0; i < theta.Length; i++) theta[i] = (float)rng.NextDouble();
@@ -28,9 +48,7 @@ internal sealed class Workspace : IDisposable
             double noise = Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
             x[i] = (i < theta.Length ? theta[i] : 0.5f) + (float)(0.1 * noise);
         }
-        Npy.Write(this["theta.npy"], theta, new long[] { thetaRows, dim });
-        Npy.Write(this["x.npy"], x, new long[] { xRows, dim });
-        return (this["theta.npy"], this["x.npy"]);
+        return (theta, x);
     }
 
     public void Dispose()
