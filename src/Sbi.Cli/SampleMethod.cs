@@ -67,6 +67,12 @@ internal sealed class SampleMethod
 
     public Option<int?> ViParticles { get; } = CliOptions.OptionalInt("--vi-particles", "VI particles per iteration (default 256)", int.MinValue);
 
+    public Option<string?> SaveVi { get; } = new("--save-vi")
+    {
+        Description = "also save the fitted q as a VI model file (sbi-net export --model FILE turns it into an ONNX package)",
+        HelpName = "FILE",
+    };
+
     public SampleMethod()
     {
         SampleWith.Validators.Add(r =>
@@ -78,17 +84,18 @@ internal sealed class SampleMethod
     }
 
     /// <summary>The options, to add to the command.</summary>
-    public IEnumerable<Option> Options => [SampleWith, McmcMethod, NumChains, Warmup, Thin, NumWorkers, InitStrategy, ImportanceMethod, ViMethod, Q, ViMaxIters, ViParticles];
+    public IEnumerable<Option> Options => [SampleWith, McmcMethod, NumChains, Warmup, Thin, NumWorkers, InitStrategy, ImportanceMethod, ViMethod, Q, ViMaxIters, ViParticles, SaveVi];
 
     /// <summary>The values given on one command line.</summary>
     public sealed record Values(string SampleWith, string? McmcMethod, int? NumChains, int? Warmup, int? Thin, int? NumWorkers,
                                 string? InitStrategy, string? ImportanceMethod, string? ViMethod = null, string? Q = null,
-                                int? ViMaxIters = null, int? ViParticles = null);
+                                int? ViMaxIters = null, int? ViParticles = null, string? SaveVi = null);
 
     /// <summary>Reads the values of a parsed command line.</summary>
     public Values Read(ParseResult p) => new(p.GetValue(SampleWith)!, p.GetValue(McmcMethod), p.GetValue(NumChains), p.GetValue(Warmup),
                                              p.GetValue(Thin), p.GetValue(NumWorkers), p.GetValue(InitStrategy), p.GetValue(ImportanceMethod),
-                                             p.GetValue(ViMethod), p.GetValue(Q), p.GetValue(ViMaxIters), p.GetValue(ViParticles));
+                                             p.GetValue(ViMethod), p.GetValue(Q), p.GetValue(ViMaxIters), p.GetValue(ViParticles),
+                                             p.GetValue(SaveVi));
 
     /// <summary>
     /// The parameter record of <paramref name="v"/>'s method, every option checked by the record; <paramref name="maxSamplingTime"/>
@@ -106,7 +113,7 @@ internal sealed class SampleMethod
         var viOptions = new (string Flag, bool Given)[]
         {
             ("--vi-method", v.ViMethod is not null), ("--q", v.Q is not null), ("--vi-max-iters", v.ViMaxIters is not null),
-            ("--vi-particles", v.ViParticles is not null),
+            ("--vi-particles", v.ViParticles is not null), ("--save-vi", v.SaveVi is not null),
         };
         if (v.SampleWith != "vi" && viOptions.FirstOrDefault(o => o.Given) is { Flag: { } viFlag })
             throw new UsageException($"{viFlag} applies to --sample-with vi only; got --sample-with {v.SampleWith}");

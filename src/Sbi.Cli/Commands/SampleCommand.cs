@@ -66,6 +66,8 @@ internal static class SampleCommand
         if (s.XIid is not null) PathChecks.InputFile(s.XIid, IidObservations.Option);
         var weightsOut = parameters is ImportanceSamplingPosteriorParameters { Method: "importance" } ? LogWeightsPath(s.Out) : null;
         PathChecks.Output(s.Out, "--out", isFolder: false, (s.Model, "--model"), (s.Package, "--package"), (s.X?.NpyPath, "--x"), (s.XIid, IidObservations.Option));
+        if (s.Method.SaveVi is { } saveVi)
+            PathChecks.Output(saveVi, "--save-vi", isFolder: false, (s.Model, "--model"), (s.X?.NpyPath, "--x"), (s.Out, "--out"));
         if (weightsOut is not null)
             PathChecks.Output(weightsOut, "--out (its log weights)", isFolder: false, (s.Model, "--model"), (s.X?.NpyPath, "--x"));
         return s.Package is not null ? FromPackage(ctx, s) : FromModel(ctx, s, parameters, weightsOut);
@@ -144,6 +146,11 @@ internal static class SampleCommand
                 }
                 samples = vi.Sample(s.N);
                 report = ViReport(vi);
+                if (m.SaveVi is { } path)
+                {
+                    VIModelFile.Save(path, vi);
+                    report += $"\nsaved the fitted q to {path} (sbi-net export --model {path} --out FOLDER serves it through ONNX Runtime)";
+                }
                 break;
             }
             case McmcPosterior mcmc:
