@@ -65,6 +65,38 @@ public class MafDensityTests : FusedKernelTestBase
         Assert.That(a.Float32Accurate, a.ToString());
     }
 
+    /// <summary>
+    /// LogProbAndGradient: the value as LogProb's, and ∂ log q/∂θ as close to the float64 modules' autograd gradient as the
+    /// float32 modules' autograd gradient is (reduction length the hidden width).
+    /// </summary>
+    [TestCase(5, 3, 50, 2, ZScoreMode.Independent, 20)]
+    [TestCase(1, 2, 16, 1, ZScoreMode.Structured, 3)]
+    [TestCase(2, 4, 20, 0, ZScoreMode.None, 7)]
+    public void TheGradientEqualsAutogradOnTheModules(int d, int c, int hidden, int blocks, ZScoreMode zTheta, int rows)
+    {
+        using var scope = NewDisposeScope();
+        var net = Build(d, c, hidden, blocks, zTheta);
+        var x = randn(1, c) * 3;
+        var theta = randn(rows, d) * 2 + 1;
+        var density = MafDensity.TryCreate(net, x, out var reason);
+        Assert.That(density, Is.Not.Null, reason);
+        var value = new float[rows];
+        var gradient = new float[rows * d];
+        density!.LogProbAndGradient(theta.contiguous().data<float>().ToArray(), rows, value, gradient);
+        var t32 = theta.clone().requires_grad_(true);
+        var lp32 = net.LogProb(t32.unsqueeze(1), x).squeeze(1);
+        var g32 = autograd.grad(new[] { lp32.sum() }, new[] { t32 })[0];
+        using var net64 = (FlowEstimator)Float64.Copy(net);
+        var t64 = theta.D().requires_grad_(true);
+        var lp64 = net64.LogProb(t64.unsqueeze(1), x.D()).squeeze(1);
+        var g64 = autograd.grad(new[] { lp64.sum() }, new[] { t64 })[0];
+        var v = FloatAgreement.Float32Only(tensor(value), lp32.detach(), lp64.detach(), hidden);
+        Assert.That(v.Float32Accurate, v.ToString());
+        var g = FloatAgreement.Float32Only(tensor(gradient).reshape(rows, d), g32.detach(), g64.detach(), hidden);
+        TestContext.Out.WriteLine(g);
+        Assert.That(g.Float32Accurate, g.ToString());
+    }
+
     [Test]
     public void OtherEstimatorsAndSeveralObservationsAreNotFused()
     {
