@@ -30,8 +30,10 @@ public static class NDArraySimulations
         {
             DTypes.Torch(theta, nameof(theta));
             DTypes.Torch(x, nameof(x));
-            using var scope = NewDisposeScope();
-            return SimulationData.FromTensors(NDArrayTensors.ToTensor(theta, nameof(theta)), NDArrayTensors.ToTensor(x, nameof(x)));
+            // No dispose scope here: FromTensors hands its own tensors to the caller's scope, as for tensor input.
+            using var t = NDArrayTensors.ToTensor(theta, nameof(theta));
+            using var xs = NDArrayTensors.ToTensor(x, nameof(x));
+            return SimulationData.FromTensors(t, xs);
         }
     }
 
