@@ -170,6 +170,18 @@ public class NDArrayTensorsTests
     }
 
     [Test]
+    public void ReadOnlyArraysAreCopied()
+    {
+        using var scope = NewDisposeScope();
+        using var a = np.arange(6).astype(NPTypeCode.Double).reshape(2, 3);
+        a.setflags(write: false);
+        Assert.That(a.Shape.IsContiguous && NDArrayTensors.SharesMemory(a) == false, "dense, but libtorch could write to it");
+        var t = a.ToTensor();
+        using (Scalar v = 8.0) t.fill_(v);
+        Assert.That(a.flatten('C').ToArray<double>(), Is.EqualTo(new double[] { 0, 1, 2, 3, 4, 5 }), "the read-only array is untouched");
+    }
+
+    [Test]
     public void StridedTensorsAreCopied()
     {
         using var scope = NewDisposeScope();
