@@ -61,7 +61,8 @@ public class NDArraySimulationsTests
         var theta = randn(6, 2);
         var x = randn(6, 3, dtype: ScalarType.Float64);
         using var th = theta.ToNDArray(copy: true);
-        using var xs = np.asfortranarray(x.ToNDArray(copy: true));
+        using var xc = x.ToNDArray(copy: true);
+        using var xs = np.asfortranarray(xc);
         using var fromArrays = SimulationData.FromNDArrays(th, xs);
         using var fromTensors = SimulationData.FromTensors(theta, x);
         Assert.That(fromArrays.Theta.dtype, Is.EqualTo(ScalarType.Float32));

@@ -239,7 +239,7 @@ public class NDArrayTensorsTests
         var ex = Assert.Throws<ArgumentException>(() => ints.ToTensor());
         Assert.That(ex!.ParamName, Is.EqualTo("array"));
         Assert.That(ex.Message, Does.Contain("dtype int32").And.Contain("shape (2, 3)").And.Contain("expected float32 or float64"));
-        var ex2 = Assert.Throws<ArgumentException>(() => arange(3, dtype: ScalarType.Int64).ToNDArray());
+        var ex2 = Assert.Throws<ArgumentException>(() => arange(3, dtype: ScalarType.Int64).ToNDArray().Dispose());
         Assert.That(ex2!.ParamName, Is.EqualTo("tensor"));
         Assert.That(ex2.Message, Does.Contain("dtype Int64").And.Contain("expected float32 or float64"));
         var disposed = np.zeros(new Shape(2), NPTypeCode.Single);

@@ -72,8 +72,8 @@ public class PosteriorNDArraysTests
         using var prior = new BoxUniform(full(2, -3f), full(2, 3f));
         var posterior = Posterior(prior);
         using var ints = np.zeros(new Shape(1, 2), NPTypeCode.Int32);
-        Assert.That(Assert.Throws<ArgumentException>(() => posterior.SampleNDArray(5, ints))!.ParamName, Is.EqualTo("x"));
+        Assert.That(Assert.Throws<ArgumentException>(() => posterior.SampleNDArray(5, ints).Dispose())!.ParamName, Is.EqualTo("x"));
         using var theta = np.zeros(new Shape(3, 2), NPTypeCode.Int32);
-        Assert.That(Assert.Throws<ArgumentException>(() => posterior.LogProbNDArray(theta))!.ParamName, Is.EqualTo("theta"));
+        Assert.That(Assert.Throws<ArgumentException>(() => posterior.LogProbNDArray(theta).Dispose())!.ParamName, Is.EqualTo("theta"));
     }
 }

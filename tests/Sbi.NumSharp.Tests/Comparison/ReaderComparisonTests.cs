@@ -123,7 +123,7 @@ public class ReaderComparisonTests
         switch (theirs)
         {
             case NumSharpDoes.Refuses:
-                Assert.That(numsharp, Is.TypeOf(theirType));
+                Assert.That(numsharp, Is.TypeOf(theirType!));
                 Assert.That(numsharp!.Message, Does.Contain(theirFragment));
                 Assert.That(numsharp.Message, Does.Not.Contain(path), "NumSharp's message does not name the file");
                 break;
