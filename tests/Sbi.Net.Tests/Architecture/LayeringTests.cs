@@ -7,7 +7,7 @@ namespace Sbi.Tests.Architecture;
 /// <summary>
 /// The layout the README's "Code layout" picture promises, checked on the sources: projects point one way (no src
 /// project references a test project; file formats and ONNX serving carry no TorchSharp; only Sbi.Numpy.Python
-/// carries pythonnet; only Sbi.Plots carries ScottPlot and SkiaSharp), internals are shown to test assemblies only, and Sbi.Net's folders (one namespace each) form
+/// carries pythonnet; only Sbi.Plots carries ScottPlot and SkiaSharp; only Sbi.NumSharp carries NumSharp), internals are shown to test assemblies only, and Sbi.Net's folders (one namespace each) form
 /// no cycle.
 /// </summary>
 public class LayeringTests
@@ -83,6 +83,16 @@ public class LayeringTests
         Assert.That(carriers, Is.EqualTo(new[] { "Sbi.Plots" }));
         foreach (var project in new[] { "Sbi.Net", "Sbi.Format", "Sbi.Numpy", "Sbi.Onnx", "Sbi.Bench" })
             Assert.That(Packages(Src(project)).Where(Drawing), Is.Empty, $"{project} draws nothing");
+    }
+
+    [Test]
+    public void OnlyTheBridgeCarriesNumSharp()
+    {
+        var carriers = SrcProjects().Where(p => Items(p, "PackageReference").Contains("NumSharp", StringComparer.OrdinalIgnoreCase))
+                                    .Select(Path.GetFileNameWithoutExtension).ToList();
+        Assert.That(carriers, Is.EqualTo(new[] { "Sbi.NumSharp" }));
+        foreach (var project in new[] { "Sbi.Net", "Sbi.Numpy", "Sbi.Onnx", "Sbi.Cli" })
+            Assert.That(Packages(Src(project)), Does.Not.Contain("NumSharp"), $"{project} does not pull NumSharp in");
     }
 
     [Test]
