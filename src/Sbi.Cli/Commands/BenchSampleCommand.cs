@@ -57,7 +57,7 @@ internal static class BenchSampleCommand
             {
                 var theta = prior.Sample(sims);
                 var x = theta + 0.1 * randn_like(theta);
-                var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } });
+                var npe = new NpeB(prior, estimator, loggingLevel: "WARNING");
                 var clock = Stopwatch.StartNew();
                 npe.AppendSimulations(theta, x).Train(maxNumEpochs: maxEpochs);
                 o.WriteLine($"trained {estimator} on the bench task: {npe.Summary.EpochsTrained[^1]} epochs, {clock.Elapsed.TotalSeconds:F1} s");
