@@ -194,7 +194,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(16);
         using var prior = new BoxUniform(zeros(2), ones(2));
-        var post = new VIPosterior(new GaussianTarget(prior, [0.95, 0.5], [0.2, 0.2]), prior, new VIPosteriorParameters(viMethod: method), log: SbiLog.Silent);
+        var post = new VIPosterior(new GaussianTarget(prior, [0.95, 0.5], [0.2, 0.2]), prior, new VIPosteriorParameters(viMethod: method), logger: NullLogger.Instance);
         post.Train(zeros(1), maxNumIters: 20, qualityControl: false);
         Assert.That(post.TrainingSummary!.Iterations, Is.EqualTo(20));
         Assert.That(prior.WithinSupport(post.Sample(10_000)).all().item<bool>());
