@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Diagnostics;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 

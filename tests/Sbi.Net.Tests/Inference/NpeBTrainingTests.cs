@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Inference;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 

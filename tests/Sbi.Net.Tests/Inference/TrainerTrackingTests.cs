@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Inference;
+using Sbi.Testing;
 using Sbi.Tracking;
 using Sbi.Utils;
 using static TorchSharp.torch;

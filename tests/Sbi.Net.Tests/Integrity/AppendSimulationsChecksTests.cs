@@ -1,7 +1,7 @@
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Inference;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 

@@ -3,12 +3,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.IO;
 using Sbi.Numpy;
 using Sbi.Posteriors;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 

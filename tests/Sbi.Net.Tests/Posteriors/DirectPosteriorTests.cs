@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Posteriors;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 

@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Normal = MathNet.Numerics.Distributions.Normal;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Posteriors;
 using Sbi.Posteriors.Parameters;
 using Sbi.Potentials;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 

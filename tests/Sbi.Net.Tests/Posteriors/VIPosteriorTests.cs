@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
-using Sbi.Testing;
 using Sbi.Distributions;
 using Sbi.Posteriors;
 using Sbi.Posteriors.Parameters;
 using Sbi.Samplers.Vi;
+using Sbi.Testing;
 using Sbi.Utils;
 using Normal = MathNet.Numerics.Distributions.Normal;
 using static TorchSharp.torch;
