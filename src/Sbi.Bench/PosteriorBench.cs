@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using Sbi.Estimators;
 using Sbi.Inference;
@@ -44,7 +45,7 @@ public static class PosteriorBench
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(settings);
-        var npe = new NpeB(task.Prior, settings.Estimator, showProgressBars: false, log: new SbiLog { Info = _ => { } });
+        var npe = new NpeB(task.Prior, settings.Estimator, showProgressBars: false, loggingLevel: "WARNING");
         var clock = Stopwatch.StartNew();
         var estimator = npe.AppendSimulations(task.Theta, task.X).Train(maxNumEpochs: settings.MaxEpochs, cancellationToken: cancellationToken);
         estimator.eval();
@@ -96,7 +97,7 @@ public static class PosteriorBench
     /// </summary>
     public static (PosteriorBenchRow Row, Tensor? Samples) RunMethod(GaussianLinearTask task, ConditionalDensityEstimator estimator,
         PosteriorBenchSettings settings, string method, Tensor analytic, IProgress<McmcProgress>? progress = null,
-        SbiLog? log = null, CancellationToken cancellationToken = default, IDistribution? fittedProposal = null)
+        ILogger? logger = null, CancellationToken cancellationToken = default, IDistribution? fittedProposal = null)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(estimator);
@@ -112,8 +113,8 @@ public static class PosteriorBench
         {
             var posterior = PosteriorBenchSettings.UsesFittedProposal(method)
                 ? WithProposal(estimator, task.Prior, settings.ParametersFor(method),
-                               fittedProposal ?? throw new ArgumentNullException(nameof(fittedProposal), $"{method} needs the fitted proposal"), log)
-                : PosteriorBuilder.Build(estimator, task.Prior, sampleWith, settings.ParametersFor(method), log);
+                               fittedProposal ?? throw new ArgumentNullException(nameof(fittedProposal), $"{method} needs the fitted proposal"), logger)
+                : PosteriorBuilder.Build(estimator, task.Prior, sampleWith, settings.ParametersFor(method), logger);
             posterior.SetDefaultX(task.XO);
             var clock = Stopwatch.StartNew();
             switch (posterior)
@@ -187,13 +188,13 @@ public static class PosteriorBench
 
     /// <summary>sbi's <c>RejectionPosterior</c> or <c>ImportanceSamplingPosterior</c> over the estimator's potential with <paramref name="proposal"/> in place of the prior.</summary>
     private static IPosterior WithProposal(ConditionalDensityEstimator estimator, IDistribution prior, PosteriorParameters parameters,
-                                           IDistribution proposal, SbiLog? log)
+                                           IDistribution proposal, ILogger? logger)
     {
         var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
         return parameters switch
         {
-            RejectionPosteriorParameters r => new RejectionPosterior(potential, proposal, transform, r, log),
-            ImportanceSamplingPosteriorParameters i => new ImportanceSamplingPosterior(potential, proposal, transform, i, log),
+            RejectionPosteriorParameters r => new RejectionPosterior(potential, proposal, transform, r, logger),
+            ImportanceSamplingPosteriorParameters i => new ImportanceSamplingPosterior(potential, proposal, transform, i, logger),
             _ => throw new ArgumentException($"only rejection and importance take a proposal; got {parameters.SampleWith}", nameof(parameters)),
         };
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Text.Json;
 using Sbi.Data;
@@ -66,7 +67,7 @@ public static class SbcBench
         }
         var prior = MultivariateNormal.Standard((int)thetas.shape[1]);
         var posterior = new DirectPosterior(SbiStateDict.Load(weights), prior);
-        Sbc.RunSbc(thetas.narrow(0, 0, 10), xs.narrow(0, 0, 10), posterior, 100, log: SbiLog.Silent).Dispose();   // warm-up
+        Sbc.RunSbc(thetas.narrow(0, 0, 10), xs.narrow(0, 0, 10), posterior, 100, logger: NullLogger.Instance).Dispose();   // warm-up
         var seconds = new double[repeats];
         var cpu = new double[repeats];
         using var process = Process.GetCurrentProcess();
@@ -77,7 +78,7 @@ public static class SbcBench
             last?.Dispose();
             double cpu0 = Cpu();
             var clock = Stopwatch.StartNew();
-            last = Sbc.RunSbc(thetas, xs, posterior, posteriorSamples, log: SbiLog.Silent);
+            last = Sbc.RunSbc(thetas, xs, posterior, posteriorSamples, logger: NullLogger.Instance);
             seconds[r] = clock.Elapsed.TotalSeconds;
             cpu[r] = Cpu() - cpu0;
         }

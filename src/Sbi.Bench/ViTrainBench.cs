@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -46,7 +47,7 @@ public static class ViTrainBench
     public static ViBenchTask TrainEstimator(int seed = 0, int sims = 10_000, string estimator = "maf", int maxEpochs = int.MaxValue)
     {
         var task = GaussianLinearTask.Draw(sims, 5, seed);
-        var npe = new NpeB(task.Prior, estimator, log: SbiLog.Silent);
+        var npe = new NpeB(task.Prior, estimator, logger: NullLogger.Instance);
         var clock = Stopwatch.StartNew();
         var net = npe.AppendSimulations(task.Theta, task.X).Train(maxNumEpochs: maxEpochs);
         return new ViBenchTask(net, task, npe.Summary.EpochsTrained[^1], clock.Elapsed.TotalSeconds);
@@ -62,7 +63,7 @@ public static class ViTrainBench
         ArgumentNullException.ThrowIfNull(task);
         manual_seed(seed);
         var potential = new PosteriorBasedPotential(task.Estimator, task.Prior, task.XO);
-        var posterior = new VIPosterior(potential, task.Prior, new VIPosteriorParameters(q: q, viMethod: method), log: SbiLog.Silent);
+        var posterior = new VIPosterior(potential, task.Prior, new VIPosteriorParameters(q: q, viMethod: method), logger: NullLogger.Instance);
         var clock = Stopwatch.StartNew();
         posterior.Train(task.XO, nParticles: particles, maxNumIters: iterations, warmUpRounds: warmUpRounds, checkForConvergence: false, qualityControl: false);
         double seconds = clock.Elapsed.TotalSeconds;

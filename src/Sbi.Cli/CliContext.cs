@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Utils;
 
 namespace Sbi.Cli;
@@ -9,7 +10,7 @@ internal sealed class CliContext
     {
         Out = output;
         Err = error;
-        Log = new SbiLog { Warning = m => error.WriteLine("WARNING: " + m), Info = m => error.WriteLine(m) };
+        Logger = new TextWriterLogger(error);
     }
 
     /// <summary>Results (tables, "wrote FILE").</summary>
@@ -24,6 +25,9 @@ internal sealed class CliContext
     /// </summary>
     public bool ErrIsTerminal => ReferenceEquals(Err, Console.Error) && !Console.IsErrorRedirected;
 
-    /// <summary>The library's warnings and messages, to <see cref="Err"/>.</summary>
-    public SbiLog Log { get; }
+    /// <summary>
+    /// The library's warnings ("WARNING: ...") and information lines, one line each to <see cref="Err"/> as they happen
+    /// (so they stay in order with the progress lines written there).
+    /// </summary>
+    public ILogger Logger { get; }
 }

@@ -76,7 +76,7 @@ internal sealed class DiagnoseOptions
         if (v.Out is not null) PathChecks.Output(v.Out, "--out", isFolder: false, [.. inputs, (v.Plot, "--plot")]);
         set_num_threads(v.Threads);
         manual_seed(v.Seed);
-        var posterior = ModelFile.Load(v.Model, log: ctx.Log);
+        var posterior = ModelFile.Load(v.Model, logger: ctx.Logger);
         var data = v.Simulations.Load();
         try
         {

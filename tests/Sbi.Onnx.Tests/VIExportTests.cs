@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -48,7 +49,7 @@ public class VIExportTests
         using var scope = NewDisposeScope();
         manual_seed(61);
         IDistribution prior = priorKind == "box" ? new BoxUniform(tensor(new float[] { -2, 0 }), tensor(new float[] { 2, 3 })) : new MultivariateNormal(zeros(2), 4 * eye(2));
-        var post = new VIPosterior(new Gaussian(prior), prior, new VIPosteriorParameters(q: q, viMethod: method, numTransforms: 2, hiddenFeatures: 12), log: SbiLog.Silent);
+        var post = new VIPosterior(new Gaussian(prior), prior, new VIPosteriorParameters(q: q, viMethod: method, numTransforms: 2, hiddenFeatures: 12), logger: NullLogger.Instance);
         var xo = tensor(new float[] { 0.3f, -0.7f, 1.1f });
         post.Train(xo, maxNumIters: 150, learningRate: 5e-3, warmUpRounds: 20, qualityControl: false);
         var dir = Path.Combine(Path.GetTempPath(), "sbi-onnx-tests-" + Environment.ProcessId, "vi-" + Guid.NewGuid().ToString("N"));
@@ -118,7 +119,7 @@ public class VIExportTests
         using var scope = NewDisposeScope();
         manual_seed(62);
         using var prior = new BoxUniform(tensor(new float[] { -3, -3 }), tensor(new float[] { 3, 3 }));
-        var post = new VIPosterior(new Gaussian(prior), prior, new VIPosteriorParameters(q: "maf", numTransforms: 1, hiddenFeatures: 8), log: SbiLog.Silent);
+        var post = new VIPosterior(new Gaussian(prior), prior, new VIPosteriorParameters(q: "maf", numTransforms: 1, hiddenFeatures: 8), logger: NullLogger.Instance);
         var th = prior.Sample(400);
         post.TrainAmortized(th, cat([th, th.narrow(1, 0, 1)], 1), maxNumIters: 20, batchSize: 16);
         var dir = Path.Combine(Path.GetTempPath(), "sbi-onnx-tests-" + Environment.ProcessId, "vi-" + Guid.NewGuid().ToString("N"));

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using Sbi.Data;
 using Sbi.Distributions;
@@ -51,7 +53,7 @@ public sealed class SbibmBenchmark
     public ISbibmProgress? Progress { get; init; }
 
     /// <summary>The library's warnings and information lines.</summary>
-    public SbiLog Log { get; init; } = SbiLog.Silent;
+    public ILogger Logger { get; init; } = NullLogger.Instance;
 
     /// <summary>The smallest budget: every round needs enough simulations for a training and a validation row set.</summary>
     public const int MinSimsPerRound = 20;
@@ -141,7 +143,7 @@ public sealed class SbibmBenchmark
 
     private NpeB NewTrainer()
     {
-        var npe = new NpeB(_task.Prior, _settings.Builder(), showProgressBars: false, log: Log) { UseFusedCpuKernels = _settings.UseFusedCpuKernels };
+        var npe = new NpeB(_task.Prior, _settings.Builder(), showProgressBars: false, logger: Logger) { UseFusedCpuKernels = _settings.UseFusedCpuKernels };
         if (Progress is { } p) npe.EpochCompleted += e => p.Epoch(e.Round + 1, e.Epoch, e.BestValidationLoss);
         return npe;
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.CommandLine;
 using System.Diagnostics;
 using Sbi.Distributions;
@@ -103,7 +104,7 @@ internal static class BenchGpuCommand
             optD.ZeroGrad(); dev.Loss(tb.to(device), xb.to(device)).mean().backward(); optD.ClipGradNorm(5.0); optD.Step();
             Check("parameters after one Adam step", (optC.Parameters - optD.Parameters.cpu()).abs().max().item<float>(), 1e-4);
             // Two short NPE-B rounds entirely on the device: DirectPosterior proposals, leakage, rejection, MAP.
-            var npe = new NpeB(priorD, model, device: device.ToString(), showProgressBars: false, log: SbiLog.Silent);
+            var npe = new NpeB(priorD, model, device: device.ToString(), showProgressBars: false, logger: NullLogger.Instance);
             IDensity proposal = priorD;
             var xo = full(1, 5, 0.5f).to(device);
             Sbi.Posteriors.DirectPosterior? post = null;
@@ -134,7 +135,7 @@ internal static class BenchGpuCommand
         foreach (int b in batches)
         {
             var setup = Stopwatch.StartNew();
-            var npe = new NpeB(prior, "maf", device: device.ToString(), showProgressBars: false, log: SbiLog.Silent);
+            var npe = new NpeB(prior, "maf", device: device.ToString(), showProgressBars: false, logger: NullLogger.Instance);
             npe.AppendSimulations(theta, x, dataDevice: device.ToString()).Train(trainingBatchSize: b, maxNumEpochs: epochs - 1, stopAfterEpochs: 1000);
             var d = npe.Summary.EpochDurationsSec.OrderBy(v => v).ToList();
             o.WriteLine($"{b,7} {d.Count,7} {d[d.Count / 2],15:F4} {d[0],12:F4}   (setup+train {setup.Elapsed.TotalSeconds:F1} s)");

@@ -126,8 +126,8 @@ internal static class BenchPosteriorsCommand
                 {
                     var result = PosteriorBenchSettings.SampleWithOf(method) == "mcmc"
                         ? McmcProgressDisplay.Run(ctx, method, progress =>
-                            PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, progress, ctx.Log, interrupt.Token, fittedProposal))
-                        : PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, null, ctx.Log, interrupt.Token, fittedProposal);
+                            PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, progress, ctx.Logger, interrupt.Token, fittedProposal))
+                        : PosteriorBench.RunMethod(task, trained.Estimator, settings, method, analytic, null, ctx.Logger, interrupt.Token, fittedProposal);
                     results.Add(result);
                     ctx.Err.WriteLine($"{method}: {Row(result.Row)}");
                 }

@@ -138,7 +138,7 @@ internal static class BenchSbibmCommand
             {
                 using var task = SbibmTasks.Create(name);
                 using var reference = SbibmReference.Load(Path.Combine(s.Data, name + ".npz"), task);
-                var bench = new SbibmBenchmark(task, reference, settings) { SaveFolder = s.Save, Progress = progress, Log = ctx.Log };
+                var bench = new SbibmBenchmark(task, reference, settings) { SaveFolder = s.Save, Progress = progress, Logger = ctx.Logger };
                 foreach (var n in s.Sims)
                 {
                     o.WriteLine();

@@ -43,7 +43,7 @@ internal static class BenchTrainCommand
         var (prior, xo) = (task.Prior, task.XO);
         o.WriteLine($"sbi-net bench train: Gaussian linear D={d}, {sims} simulations, estimator {estimator}, seed {seed}, {threads} thread(s)");
 
-        var npe = new NpeB(prior, estimator, log: new SbiLog { Info = _ => { } }) { UseFusedCpuKernels = !autograd };
+        var npe = new NpeB(prior, estimator, loggingLevel: "WARNING") { UseFusedCpuKernels = !autograd };
         var clock = Stopwatch.StartNew();
         using (var interrupt = Interrupt.Listen(ctx.Err))
         {

@@ -47,7 +47,7 @@ internal static class DemoCommand
         var xo = randn(1, 3);
         o.WriteLine($"sbi-net demo: NPE-B, estimator {estimator}, seed {seed}, {rounds} rounds x {sims} simulations, {threads} thread(s)");
         o.WriteLine($"x_o = [{string.Join(", ", xo[0].data<float>().ToArray().Select(v => v.ToString("F4")))}]");
-        var npe = new NpeB(prior, estimator, log: ctx.Log);
+        var npe = new NpeB(prior, estimator, logger: ctx.Logger);
         IDensity proposal = prior;
         DirectPosterior? posterior = null;
         o.WriteLine($"{"round",5} {"epochs",7} {"best val loss",14} {"seconds",8}");

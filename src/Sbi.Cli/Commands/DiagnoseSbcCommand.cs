@@ -48,9 +48,9 @@ internal static class DiagnoseSbcCommand
         var clock = Stopwatch.StartNew();
         ctx.Err.WriteLine($"SBC: drawing {l} posterior samples at each of {n} observations");
         var reduceFns = reduceFn == "log_prob" ? new[] { Sbc.LogProb(posterior) } : null;
-        using var sbc = Sbc.RunSbc(loaded.Data.Theta, loaded.Data.X, posterior, l, reduceFns, log: ctx.Log);
+        using var sbc = Sbc.RunSbc(loaded.Data.Theta, loaded.Data.X, posterior, l, reduceFns, logger: ctx.Logger);
         var prior = posterior.Prior.Sample(sbc.DapSamples.shape[0]);
-        var checks = Sbc.CheckSbc(sbc.Ranks, prior, sbc.DapSamples, l, log: ctx.Log);
+        var checks = Sbc.CheckSbc(sbc.Ranks, prior, sbc.DapSamples, l, logger: ctx.Logger);
         var rankLabels = reduceFn == "log_prob" ? new[] { "log_prob" } : Enumerable.Range(1, checks.KsPvals.Length).Select(j => $"dim {j}").ToArray();
 
         var o = ctx.Out;

@@ -45,7 +45,7 @@ internal static class DiagnoseTarpCommand
         var clock = Stopwatch.StartNew();
         ctx.Err.WriteLine($"TARP: drawing {l} posterior samples at each of {n} observations");
         using var tarp = Tarp.RunTarp(loaded.Data.Theta, loaded.Data.X, loaded.Posterior, numPosteriorSamples: l,
-                                      distance: distance == "l1" ? Tarp.L1 : Tarp.L2, numBins: bins, zScoreTheta: zScoreTheta, log: ctx.Log);
+                                      distance: distance == "l1" ? Tarp.L1 : Tarp.L2, numBins: bins, zScoreTheta: zScoreTheta, logger: ctx.Logger);
         var (atc, ksPvalue) = Tarp.CheckTarp(tarp.Ecp, tarp.Alpha);
 
         var o = ctx.Out;

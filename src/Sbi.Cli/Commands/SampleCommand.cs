@@ -93,7 +93,7 @@ internal static class SampleCommand
         using var iid = s.XIid is not null ? IidObservations.Read(s.XIid, estimator.Config.XShape) : null;
         using var x = s.X is not null ? s.X.ToTensor(estimator.Config.XShape, "the model's") : null;
         var xo = iid ?? x ?? defaultX ?? throw new UsageException("--x is required: the model has no default x (train with --x-o to store one)");
-        var posterior = PosteriorBuilder.Build(estimator, prior, parameters.SampleWith, parameters, ctx.Log);
+        var posterior = PosteriorBuilder.Build(estimator, prior, parameters.SampleWith, parameters, ctx.Logger);
         var clock = Stopwatch.StartNew();
         Tensor samples;
         Tensor? logWeights = null;

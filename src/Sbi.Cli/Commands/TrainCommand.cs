@@ -4,6 +4,7 @@ using Sbi.Data;
 using Sbi.Inference;
 using Sbi.IO;
 using Sbi.Tracking;
+using Sbi.Utils;
 using static TorchSharp.torch;
 
 namespace Sbi.Cli.Commands;
@@ -66,16 +67,16 @@ internal static class TrainCommand
 
         using var interrupt = Interrupt.Listen(ctx.Err);
         ITracker? tracker = s.LogDir is null ? null : new TensorBoardTracker(s.LogDir);
-        var npe = new NpeB(prior, s.Estimator, showProgressBars: false, log: ctx.Log, tracker: tracker);
+        var npe = new NpeB(prior, s.Estimator, showProgressBars: false, logger: ctx.Logger, tracker: tracker);
         // One line per epoch on stderr: progress in logs, and the point from which Ctrl-C has best weights to save.
-        npe.EpochCompleted += e => ctx.Err.WriteLine(
-            $"epoch {e.Epoch}: training loss {e.TrainingLoss:F5}, validation loss {e.ValidationLoss:F5}, best {e.BestValidationLoss:F5} ({e.Seconds:F2} s)");
+        var progress = new InlineProgress<EpochInfo>(e => ctx.Err.WriteLine(
+            $"epoch {e.Epoch}: training loss {e.TrainingLoss:F5}, validation loss {e.ValidationLoss:F5}, best {e.BestValidationLoss:F5} ({e.Seconds:F2} s)"));
         var clock = Stopwatch.StartNew();
         bool interrupted = false;
         try
         {
             npe.AppendSimulations(data.Theta, data.X).Train(trainingBatchSize: s.BatchSize, learningRate: s.LearningRate,
-                validationFraction: s.ValidationFraction, maxNumEpochs: s.MaxEpochs, cancellationToken: interrupt.Token);
+                validationFraction: s.ValidationFraction, maxNumEpochs: s.MaxEpochs, progress: progress, cancellationToken: interrupt.Token);
         }
         catch (OperationCanceledException) when (interrupt.Requested)
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Posteriors;
 using Sbi.Utils;
 using TorchSharp;
@@ -13,7 +14,7 @@ internal static class DiagnosticInputs
     /// how many (sbi's <c>remove_nans_and_infs_in_x</c>). Returns float32 copies on the CPU, where the ranks and
     /// coverages are counted (the posterior moves x to its own device).
     /// </summary>
-    public static (Tensor Thetas, Tensor Xs) Pair(Tensor thetas, Tensor xs, SbiLog log)
+    public static (Tensor Thetas, Tensor Xs) Pair(Tensor thetas, Tensor xs, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(thetas);
         ArgumentNullException.ThrowIfNull(xs);
@@ -34,7 +35,7 @@ internal static class DiagnosticInputs
         if (kept < xs.shape[0])
         {
             long bad = xs.shape[0] - kept;
-            log.Warning($"Found {bad} observation(s) with NaN or inf in xs. These will be ignored below. Beware that only {kept} / {xs.shape[0]} samples are left.");
+            logger.LogWarning(LogEvents.Diagnostics, $"Found {bad} observation(s) with NaN or inf in xs. These will be ignored below. Beware that only {kept} / {xs.shape[0]} samples are left.");
             var idx = valid.nonzero().squeeze(1).cpu();
             th = th.index_select(0, idx);
             x = x.index_select(0, idx);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Metrics;
 using Sbi.Posteriors;
 using Sbi.Utils;
@@ -31,22 +32,22 @@ public static class Sbc
     /// <param name="numPosteriorSamples">Draws per observation L; ranks lie in 0..L.</param>
     /// <param name="reduceFns">Functions θ (L, D), x (1, *x_shape) ↦ (L); null: the marginals. <see cref="LogProb"/> gives expected coverage.</param>
     /// <param name="observationBatchSize">Observations per <c>SampleBatched</c> call; null: 100,000 / L (one proposal batch of the batched rejection sampler).</param>
-    /// <param name="log">Where warnings go (default stderr).</param>
+    /// <param name="logger">Where warnings go (<see cref="Loggers.Default"/>, standard error, when null; <see cref="Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance"/> silences them).</param>
     /// <returns>Ranks (N, number of reduce functions) as float32, and the data-averaged posterior samples (N, D): the first draw at each x.</returns>
     /// <exception cref="ArgumentException">thetas and xs differ in rows, thetas' D is not the posterior's, or a count is not positive.</exception>
     public static SbcResult RunSbc(Tensor thetas, Tensor xs, IPosterior posterior, int numPosteriorSamples = 1000,
-                                   IReadOnlyList<ReduceFn>? reduceFns = null, int? observationBatchSize = null, SbiLog? log = null)
+                                   IReadOnlyList<ReduceFn>? reduceFns = null, int? observationBatchSize = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(posterior);
-        log ??= SbiLog.Default;
+        logger ??= Loggers.Default;
         Guard.Positive(numPosteriorSamples, nameof(numPosteriorSamples));
         if (observationBatchSize is { } b) Guard.Positive(b, nameof(observationBatchSize));
         using var scope = NewDisposeScope();
-        var (th, x) = DiagnosticInputs.Pair(thetas, xs, log);
+        var (th, x) = DiagnosticInputs.Pair(thetas, xs, logger);
         int dim = (int)th.shape[1];
         if (dim != posterior.Prior.Dim)
             throw new ArgumentException($"thetas must have the posterior's parameter dimension {posterior.Prior.Dim} columns; got {Guard.Shape(thetas)}.", nameof(thetas));
-        WarnFewSamples(th.shape[0], numPosteriorSamples, log, "SBC");
+        WarnFewSamples(th.shape[0], numPosteriorSamples, logger, "SBC");
         var samples = DiagnosticInputs.PosteriorSamples(posterior, x, numPosteriorSamples, observationBatchSize, dim);
         var dap = samples[0].clone();
         var ranks = RanksFromSamples(th, x, samples, reduceFns);
@@ -121,17 +122,17 @@ public static class Sbc
     /// <param name="dapSamples">The data-averaged posterior samples (N, D) from <see cref="RunSbc"/>.</param>
     /// <param name="numPosteriorSamples">The L the ranks were computed with.</param>
     /// <param name="numC2stRepetitions">C2ST repetitions for the ranks (their mean is returned; a spread above 0.05 is warned about).</param>
-    /// <param name="log">Where warnings go.</param>
+    /// <param name="logger">Where warnings go (standard error when null).</param>
     public static SbcChecks CheckSbc(Tensor ranks, Tensor priorSamples, Tensor dapSamples, int numPosteriorSamples = 1000,
-                                     int numC2stRepetitions = 1, SbiLog? log = null)
+                                     int numC2stRepetitions = 1, ILogger? logger = null)
     {
-        log ??= SbiLog.Default;
+        logger ??= Loggers.Default;
         CheckRanks(ranks, numPosteriorSamples);
         if (ranks.shape[0] < 100)
-            log.Warning("You are computing SBC checks with less than 100 samples. These checks should be based on a large number of test samples " +
+            logger.LogWarning(LogEvents.Diagnostics, "You are computing SBC checks with less than 100 samples. These checks should be based on a large number of test samples " +
                         "theta_o, x_o. We recommend using at least 100.");
         var ks = CheckUniformityFrequentist(ranks, numPosteriorSamples);
-        var c2stRanks = CheckUniformityC2st(ranks, numPosteriorSamples, numC2stRepetitions, log);
+        var c2stRanks = CheckUniformityC2st(ranks, numPosteriorSamples, numC2stRepetitions, logger);
         var c2stDap = CheckPriorVsDap(priorSamples, dapSamples);
         return new SbcChecks(ks, c2stRanks, c2stDap);
     }
@@ -155,9 +156,9 @@ public static class Sbc
     /// Uniform(0, L) (global torch generator), averaged over <paramref name="numRepetitions"/>; warns when the spread over
     /// repetitions (population std for one, sample std otherwise, as sbi) exceeds 0.05.
     /// </summary>
-    public static double[] CheckUniformityC2st(Tensor ranks, int numPosteriorSamples, int numRepetitions = 1, SbiLog? log = null)
+    public static double[] CheckUniformityC2st(Tensor ranks, int numPosteriorSamples, int numRepetitions = 1, ILogger? logger = null)
     {
-        log ??= SbiLog.Default;
+        logger ??= Loggers.Default;
         CheckRanks(ranks, numPosteriorSamples);
         Guard.Positive(numRepetitions, nameof(numRepetitions));
         long n = ranks.shape[0];
@@ -186,7 +187,7 @@ public static class Sbc
             spread[j] = Math.Sqrt(ss / (numRepetitions == 1 ? 1 : numRepetitions - 1));
         }
         if (spread.Any(s => s > 0.05))
-            log.Warning($"C2ST score variability is larger than 0.05: std=[{string.Join(", ", spread.Select(s => s.ToString("G4")))}], result may be unreliable. " +
+            logger.LogWarning(LogEvents.Diagnostics, $"C2ST score variability is larger than 0.05: std=[{string.Join(", ", spread.Select(s => s.ToString("G4")))}], result may be unreliable. " +
                         "Consider increasing the number of samples.");
         return mean;
     }
@@ -208,12 +209,12 @@ public static class Sbc
         return Enumerable.Range(0, (int)p.shape[1]).Select(j => C2st.Score(p.narrow(1, j, 1), q.narrow(1, j, 1))).ToArray();
     }
 
-    internal static void WarnFewSamples(long numObservations, int numPosteriorSamples, SbiLog log, string what)
+    internal static void WarnFewSamples(long numObservations, int numPosteriorSamples, ILogger logger, string what)
     {
         if (numObservations < 100)
-            log.Warning($"Number of {what} samples should be on the order of 100s to give reliable results; got {numObservations}.");
+            logger.LogWarning(LogEvents.Diagnostics, $"Number of {what} samples should be on the order of 100s to give reliable results; got {numObservations}.");
         if (numPosteriorSamples < 100)
-            log.Warning($"Number of posterior samples for ranking should be on the order of 100s to give reliable {what} results; got {numPosteriorSamples}.");
+            logger.LogWarning(LogEvents.Diagnostics, $"Number of posterior samples for ranking should be on the order of 100s to give reliable {what} results; got {numPosteriorSamples}.");
     }
 
     private static void CheckRanks(Tensor ranks, int numPosteriorSamples)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Posteriors;
 using Sbi.Utils;
 using TorchSharp;
@@ -44,17 +45,17 @@ public static class Tarp
     /// <param name="numBins">Bins of the coverage histogram (null: N / 10, sbi's default); at most N.</param>
     /// <param name="zScoreTheta">Scale every parameter by the range of thetas first (sbi's default true).</param>
     /// <param name="observationBatchSize">Observations per <c>SampleBatched</c> call; null: 100,000 / L (one proposal batch of the batched rejection sampler).</param>
-    /// <param name="log">Where warnings go.</param>
+    /// <param name="logger">Where warnings go (standard error when null).</param>
     public static TarpResult RunTarp(Tensor thetas, Tensor xs, IPosterior posterior, Tensor? references = null, int numPosteriorSamples = 1000,
                                      TarpDistance? distance = null, int? numBins = null, bool zScoreTheta = true, int? observationBatchSize = null,
-                                     SbiLog? log = null)
+                                     ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(posterior);
-        log ??= SbiLog.Default;
+        logger ??= Loggers.Default;
         Guard.Positive(numPosteriorSamples, nameof(numPosteriorSamples));
         using var scope = NewDisposeScope();
         long rowsIn = thetas?.shape[0] ?? 0;
-        var (th, x) = DiagnosticInputs.Pair(thetas!, xs, log);
+        var (th, x) = DiagnosticInputs.Pair(thetas!, xs, logger);
         int dim = (int)th.shape[1];
         if (dim != posterior.Prior.Dim)
             throw new ArgumentException($"thetas must have the posterior's parameter dimension {posterior.Prior.Dim} columns; got {Guard.Shape(thetas!)}.", nameof(thetas));
@@ -64,7 +65,7 @@ public static class Tarp
             throw new ArgumentException("references cannot be paired with thetas once rows with non-finite x were dropped; pass finite xs or no references.", nameof(references));
         CheckBins(numBins, th.shape[0]);
         if (th.shape[0] < 100)
-            log.Warning($"Number of TARP samples should be on the order of 100s to give reliable results; got {th.shape[0]}.");
+            logger.LogWarning(LogEvents.Diagnostics, $"Number of TARP samples should be on the order of 100s to give reliable results; got {th.shape[0]}.");
         var samples = DiagnosticInputs.PosteriorSamples(posterior, x, numPosteriorSamples, observationBatchSize, dim);
         var refs = references?.to(ScalarType.Float32, CPU) ?? GetTarpReferences(th);
         var result = TarpFromSamples(samples, th, refs, distance, numBins, zScoreTheta);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Numpy;
 using Sbi.Data;
 using Sbi.Distributions;
@@ -37,14 +38,16 @@ public static class ModelFile
     /// <summary>
     /// Loads a saved posterior. A user embedding net (not serialisable as code) must be passed again as
     /// <paramref name="embeddingNet"/>; a prior that is not a BoxUniform/MultivariateNormal likewise as <paramref name="prior"/>.
+    /// Notes while reading (e.g. an older file without digests) and the posterior's warnings go to <paramref name="logger"/>
+    /// (standard error when null).
     /// </summary>
     /// <exception cref="Numpy.SbiDataException">a member's SHA-256 does not match, a weight is not finite, or the configuration
     /// disagrees with the stored weights.</exception>
-    public static DirectPosterior Load(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, IDistribution? prior = null, string? device = null, SbiLog? log = null)
+    public static DirectPosterior Load(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, IDistribution? prior = null, string? device = null, ILogger? logger = null)
     {
-        var (estimator, savedPrior, defaultX) = LoadParts(path, embeddingNet, log);
+        var (estimator, savedPrior, defaultX) = LoadParts(path, embeddingNet, logger);
         var p = prior ?? savedPrior ?? throw new SbiDataException(null, $"{path}: the file stores no prior; pass one.");
-        var posterior = new DirectPosterior(estimator, p, device: device, log: log);
+        var posterior = new DirectPosterior(estimator, p, device: device, logger: logger);
         if (defaultX is not null) posterior.SetDefaultX(defaultX);
         return posterior;
     }
@@ -52,11 +55,12 @@ public static class ModelFile
     /// <summary>
     /// Loads the estimator, the saved prior (if any) and the default x (if any). Before anything is built the members'
     /// digests, the configuration's ranges (<see cref="ModelArchive.Read"/>), its agreement with the weights' shapes
-    /// (<see cref="ConfigConsistency"/>) and the weights' finiteness (<see cref="FiniteWeights"/>) are checked.
+    /// (<see cref="ConfigConsistency"/>) and the weights' finiteness (<see cref="FiniteWeights"/>) are checked. Notes while
+    /// reading go to <paramref name="logger"/> (standard error when null).
     /// </summary>
-    public static (ConditionalDensityEstimator Estimator, IDistribution? Prior, Tensor? DefaultX) LoadParts(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, SbiLog? log = null)
+    public static (ConditionalDensityEstimator Estimator, IDistribution? Prior, Tensor? DefaultX) LoadParts(string path, nn.Module<Tensor, Tensor>? embeddingNet = null, ILogger? logger = null)
     {
-        var (document, arrays) = ModelArchive.Read(path, (log ?? SbiLog.Default).Info);
+        var (document, arrays) = ModelArchive.Read(path, m => logger.OrDefault().LogInformation(LogEvents.ModelFiles, m));
         if (document.Config.Estimator == VIModelFile.Estimator)
             throw new Numpy.SbiDataException(path, "holds a variational posterior (VIPosterior), whose q lives in the prior's unconstrained space; load it with VIModelFile.Load.");
         if (arrays.Count == 0) throw new Numpy.SbiDataException(path, $"stores no weights (no {ModelDocument.StateDictPrefix} members); expected the estimator's state dict.");

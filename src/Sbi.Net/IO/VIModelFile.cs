@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Sbi.Data;
@@ -64,11 +65,12 @@ public static class VIModelFile
     /// Loads a saved VI posterior. Sampling and log-densities need nothing else; training it further or
     /// <see cref="VIPosterior.Evaluate"/> needs its <paramref name="potential"/> (without one, the posterior's potential
     /// says so when called). A prior that the file cannot hold is passed as <paramref name="prior"/>.
+    /// Notes while reading and the posterior's warnings go to <paramref name="logger"/> (standard error when null).
     /// </summary>
     /// <exception cref="SbiDataException">not a VI posterior file, a digest or weight check fails, or the configuration disagrees with the weights.</exception>
-    public static VIPosterior Load(string path, BasePotential? potential = null, IDistribution? prior = null, SbiLog? log = null)
+    public static VIPosterior Load(string path, BasePotential? potential = null, IDistribution? prior = null, ILogger? logger = null)
     {
-        var (document, arrays) = ModelArchive.Read(path, (log ?? SbiLog.Default).Info);
+        var (document, arrays) = ModelArchive.Read(path, m => logger.OrDefault().LogInformation(LogEvents.ModelFiles, m));
         var outer = document.Config;
         if (outer.Estimator != Estimator)
             throw new SbiDataException(path, $"is not a VI posterior (its estimator is '{outer.Estimator}', expected '{Estimator}'); load it with ModelFile.Load.");
@@ -98,7 +100,7 @@ public static class VIModelFile
         }
         q.eval();
         var parameters = ReadParameters(options, path);
-        var posterior = new VIPosterior(potential ?? new UnavailablePotential(p), p, parameters, log: log);
+        var posterior = new VIPosterior(potential ?? new UnavailablePotential(p), p, parameters, logger: logger);
         posterior.SetViMethod(Text(options, "vi_method", path));
         Tensor? trainedOn = null;
         if (mode == "single_x")

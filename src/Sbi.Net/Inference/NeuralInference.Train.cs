@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using System.Diagnostics;
 using Sbi.Estimators;
@@ -74,6 +75,7 @@ public abstract partial class NeuralInference
 
         using var loss = createLoss(theta);
         var progress = new TrainingProgress(ShowProgressBars, Round);
+        var elapsed = Stopwatch.StartNew();
         try
         {
             while (_epoch <= settings.MaxNumEpochs && !Converged(settings.StopAfterEpochs))
@@ -87,7 +89,9 @@ public abstract partial class NeuralInference
                 Summary.EpochDurationsSec.Add(secs);
                 _epoch++;
                 progress.Epoch(_epoch);
-                EpochCompleted?.Invoke(new EpochInfo(Round, _epoch, trainLoss, _valLoss, Math.Min(_bestValLoss, _valLoss), secs));
+                var info = new EpochInfo(Round, _epoch, trainLoss, _valLoss, Math.Min(_bestValLoss, _valLoss), secs, elapsed.Elapsed.TotalSeconds);
+                settings.Progress?.Report(info);
+                EpochCompleted?.Invoke(info);
             }
         }
         catch
@@ -115,14 +119,14 @@ public abstract partial class NeuralInference
                 _bestSnapshot = StateDictLoader.Snapshot(_network!);
             }
             else RestoreBest();
-            if (ShowProgressBars) Log.Warning($"Maximum number of epochs `maxNumEpochs={settings.MaxNumEpochs}` reached, but the network has not yet fully converged. Consider increasing it.");
+            if (ShowProgressBars) Logger.LogWarning(LogEvents.Training, $"Maximum number of epochs `maxNumEpochs={settings.MaxNumEpochs}` reached, but the network has not yet fully converged. Consider increasing it.");
         }
-        else if (ShowProgressBars) Log.Info($"Neural network successfully converged after {_epoch} epochs.");
+        else if (ShowProgressBars) Logger.LogInformation(LogEvents.Training, $"Neural network successfully converged after {_epoch} epochs.");
 
         Summary.EpochsTrained.Add(_epoch);
         Summary.BestValidationLoss.Add(_bestValLoss);
         Summarize();
-        if (settings.ShowTrainSummary) Log.Info(Summary.DescribeRound(Round));
+        if (settings.ShowTrainSummary) Logger.LogInformation(LogEvents.Training, Summary.DescribeRound(Round));
         _optimizer!.ZeroGrad();
         return _network!;
     }

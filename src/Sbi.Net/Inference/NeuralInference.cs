@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Tracking;
@@ -29,10 +30,14 @@ public abstract partial class NeuralInference
     /// where its training statistics go: <paramref name="tracker"/>, or a <see cref="TensorBoardTracker"/> on
     /// <paramref name="summaryWriter"/> (sbi's deprecated alias), or, with neither, <see cref="NullTracker"/>: no file is
     /// written unless asked for (sbi writes to ./sbi-logs by default; pass <see cref="TensorBoardTracker.Default"/> for that).
+    /// Its warnings and information lines, and those of the posteriors it builds, go to <paramref name="logger"/>
+    /// (<see cref="Loggers.Default"/>, standard error, when null), only those at <paramref name="loggingLevel"/> or above
+    /// (sbi's <c>logging_level</c>; null leaves the logger's own filter alone).
     /// </summary>
-    /// <exception cref="ArgumentException">Both <paramref name="tracker"/> and <paramref name="summaryWriter"/> are given.</exception>
-    protected NeuralInference(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log,
-                              ITracker? tracker = null, SummaryWriter? summaryWriter = null)
+    /// <exception cref="ArgumentException">Both <paramref name="tracker"/> and <paramref name="summaryWriter"/> are given, or
+    /// <paramref name="loggingLevel"/> is no level.</exception>
+    protected NeuralInference(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, ILogger? logger,
+                              ITracker? tracker = null, SummaryWriter? summaryWriter = null, LoggingLevel? loggingLevel = null)
     {
         ArgumentNullException.ThrowIfNull(densityEstimator);
         // sbi/inference/trainers/base.py, NeuralInference.__init__: "Pass only one of summary_writer or tracker."
@@ -41,7 +46,7 @@ public abstract partial class NeuralInference
         _builder = densityEstimator;
         Device = Devices.Resolve(device);
         ShowProgressBars = showProgressBars;
-        Log = log ?? SbiLog.Default;
+        Logger = loggingLevel is { } level ? LevelFilterLogger.Over(logger.OrDefault(), level.ToLogLevel(nameof(loggingLevel))) : logger.OrDefault();
         Tracker = tracker ?? (summaryWriter is null ? NullTracker.Instance : new TensorBoardTracker(summaryWriter));
         _prior = prior;
     }
@@ -75,10 +80,10 @@ public abstract partial class NeuralInference
     public TrainingSummary Summary { get; } = new();
     /// <summary>The current round (largest appended round index at the last training).</summary>
     public int Round { get; protected set; }
-    /// <summary>Raised after every epoch.</summary>
+    /// <summary>Raised after every epoch (as the <c>progress</c> of <c>Train</c> is told).</summary>
     public event Action<EpochInfo>? EpochCompleted;
-    /// <summary>Where warnings and information go.</summary>
-    protected SbiLog Log { get; }
+    /// <summary>Where warnings and information go: the logger given, filtered by the <c>loggingLevel</c> given.</summary>
+    protected ILogger Logger { get; }
     /// <summary>The appended simulations, in order.</summary>
     protected IReadOnlyList<SimulationBlock> Blocks => _blocks;
 
@@ -103,7 +108,7 @@ public abstract partial class NeuralInference
             throw new ArgumentException($"theta contains NaN or ±inf in {badTheta.sum().item<long>()} row(s), first row {row}: " +
                                         $"{SimulationChecks.Row(th, row)}; parameters must be finite numbers.", nameof(theta));
         }
-        if (_prior is not null && !_priorIsEmpirical) SimulationChecks.WarnOutsideSupport(_prior, th, Log);
+        if (_prior is not null && !_priorIsEmpirical) SimulationChecks.WarnOutsideSupport(_prior, th, Logger);
         var flat = xs.reshape(xs.shape[0], -1);
         var nanRows = flat.isnan().any(1);
         var infRows = flat.isinf().any(1).logical_and(nanRows.logical_not());
@@ -119,16 +124,16 @@ public abstract partial class NeuralInference
                     throw new ArgumentException($"every one of the {theta.shape[0]} rows of x is invalid ({nNan} NaN, {nInf} Inf); nothing is left to train on.", nameof(x));
                 th = th.index(valid);
                 xs = xs.index(valid);
-                Log.Warning($"Found {nNan} NaN simulations and {nInf} Inf simulations. They will be excluded from training." +
+                Logger.LogWarning(LogEvents.Simulations, $"Found {nNan} NaN simulations and {nInf} Inf simulations. They will be excluded from training." +
                             (round > 0 ? " Excluding them in later rounds can give systematically wrong results." : ""));
             }
             else
             {
-                Log.Warning($"Found {nNan} NaN simulations and {nInf} Inf simulations. They are kept (excludeInvalidX is false); training will likely fail.");
+                Logger.LogWarning(LogEvents.Simulations, $"Found {nNan} NaN simulations and {nInf} Inf simulations. They are kept (excludeInvalidX is false); training will likely fail.");
             }
         }
-        SimulationChecks.WarnConstantColumns(th, "theta", Log);
-        SimulationChecks.WarnConstantColumns(xs.reshape(xs.shape[0], -1), "x", Log);
+        SimulationChecks.WarnConstantColumns(th, "theta", Logger);
+        SimulationChecks.WarnConstantColumns(xs.reshape(xs.shape[0], -1), "x", Logger);
         using Scalar fromPrior = round == 0;
         var mask = full(new long[] { th.shape[0], 1 }, fromPrior, dtype: ScalarType.Bool, device: dev);
         _blocks.Add(new SimulationBlock(round, th.clone().DetachFromDisposeScope(), xs.clone().DetachFromDisposeScope(),

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -33,16 +34,22 @@ public sealed class NpeB : NpeBase
     /// Creates the trainer with an estimator family by name ("maf" default, "nsf", "mdn", "made", or a registered one).
     /// <paramref name="tracker"/> (or sbi's older <paramref name="summaryWriter"/>, not both) receives the training
     /// statistics; with neither nothing is written to disk (<see cref="NeuralInference.DefaultTracker"/> gives sbi's
-    /// ./sbi-logs/NPE_B/&lt;time&gt; when wanted).
+    /// ./sbi-logs/NPE_B/&lt;time&gt; when wanted). Warnings and information lines go to <paramref name="logger"/>
+    /// (standard error when null; <see cref="Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance"/> silences them),
+    /// those below <paramref name="loggingLevel"/> dropped: sbi's <c>logging_level</c> by Python's names or numbers
+    /// (<c>"DEBUG"</c>, <c>"INFO"</c>, <c>"WARNING"</c>, <c>"ERROR"</c>, <c>"CRITICAL"</c>, 10–50; <c>"NONE"</c> drops all),
+    /// or a <see cref="Microsoft.Extensions.Logging.LogLevel"/>. Null, the default, filters nothing beyond the logger's
+    /// own level: sbi's default <c>"WARNING"</c> has no effect in sbi, which prints its information lines regardless.
     /// </summary>
-    public NpeB(IDistribution? prior = null, string densityEstimator = "maf", string device = "cpu", bool showProgressBars = true, SbiLog? log = null,
-                ITracker? tracker = null, SummaryWriter? summaryWriter = null)
-        : this(prior, PosteriorNn.Build(densityEstimator), device, showProgressBars, log, tracker, summaryWriter) { }
+    /// <exception cref="ArgumentException"><paramref name="loggingLevel"/> is no level (the message lists the accepted ones).</exception>
+    public NpeB(IDistribution? prior = null, string densityEstimator = "maf", string device = "cpu", bool showProgressBars = true, ILogger? logger = null,
+                ITracker? tracker = null, SummaryWriter? summaryWriter = null, LoggingLevel? loggingLevel = null)
+        : this(prior, PosteriorNn.Build(densityEstimator), device, showProgressBars, logger, tracker, summaryWriter, loggingLevel) { }
 
-    /// <summary>Creates the trainer with a builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/> or your own); tracking as above.</summary>
-    public NpeB(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device = "cpu", bool showProgressBars = true, SbiLog? log = null,
-                ITracker? tracker = null, SummaryWriter? summaryWriter = null)
-        : base(prior, densityEstimator, device, showProgressBars, log, tracker, summaryWriter) { }
+    /// <summary>Creates the trainer with a builder (see <see cref="PosteriorNn.Build(DensityEstimatorOptions)"/> or your own); tracking and logging as above.</summary>
+    public NpeB(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device = "cpu", bool showProgressBars = true, ILogger? logger = null,
+                ITracker? tracker = null, SummaryWriter? summaryWriter = null, LoggingLevel? loggingLevel = null)
+        : base(prior, densityEstimator, device, showProgressBars, logger, tracker, summaryWriter, loggingLevel) { }
 
     /// <summary>sbi's class name, <c>NPE_B</c> (the folder of the default tracker).</summary>
     public override string MethodName => "NPE_B";

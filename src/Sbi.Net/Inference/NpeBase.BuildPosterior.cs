@@ -20,7 +20,7 @@ public abstract partial class NpeBase
         PosteriorBuilder.CheckSampleWith(sampleWith, posteriorParameters);
         var p = prior ?? Prior ?? throw new InvalidOperationException("BuildPosterior needs a prior: none was given to the trainer or here.");
         var source = densityEstimator ?? Network ?? throw new InvalidOperationException("BuildPosterior needs a trained network: call Train first or pass one.");
-        var posterior = PosteriorBuilder.Build(CopyEstimator(source), p, sampleWith, posteriorParameters, Log);
+        var posterior = PosteriorBuilder.Build(CopyEstimator(source), p, sampleWith, posteriorParameters, Logger);
         if (posterior is DirectPosterior direct) LastPosterior = direct;
         return posterior;
     }

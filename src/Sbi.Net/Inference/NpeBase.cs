@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Posteriors;
@@ -18,10 +19,10 @@ namespace Sbi.Inference;
 /// </summary>
 public abstract partial class NpeBase : NeuralInference
 {
-    /// <summary>The trainer with a density-estimator builder.</summary>
-    protected NpeBase(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, SbiLog? log,
-                      ITracker? tracker = null, SummaryWriter? summaryWriter = null)
-        : base(prior, densityEstimator, device, showProgressBars, log, tracker, summaryWriter) { }
+    /// <summary>The trainer with a density-estimator builder; tracking and logging as <see cref="NeuralInference"/>'s.</summary>
+    protected NpeBase(IDistribution? prior, DensityEstimatorBuilder densityEstimator, string device, bool showProgressBars, ILogger? logger,
+                      ITracker? tracker = null, SummaryWriter? summaryWriter = null, LoggingLevel? loggingLevel = null)
+        : base(prior, densityEstimator, device, showProgressBars, logger, tracker, summaryWriter, loggingLevel) { }
 
     /// <summary>
     /// Stores simulations (θ (n, D), x (n, *x_shape)) with the proposal they were drawn from. Round 0 when
@@ -58,7 +59,7 @@ public abstract partial class NpeBase : NeuralInference
         }
         else if (proposal is not null && !ReferenceEquals(proposal, Prior))
         {
-            Log.Warning("The proposal is neither the prior nor a posterior; it is used as the density it is.");
+            Logger.LogWarning(LogEvents.Simulations, "The proposal is neither the prior nor a posterior; it is used as the density it is.");
         }
         if (proposal is null && Round > 0)
             throw new ArgumentException("proposal is null after multi-round training: pass the proposal the simulations were drawn from.", nameof(proposal));
@@ -87,11 +88,14 @@ public abstract partial class NpeBase : NeuralInference
     /// <param name="discardPriorSamples">Leave round-0 data out of training when the round is &gt; 0.</param>
     /// <param name="retrainFromScratch">Build a fresh network before training.</param>
     /// <param name="showTrainSummary">Print sbi's round summary (epochs trained, best validation loss) after training.</param>
+    /// <param name="progress">Told after every epoch: round, epoch, training and validation loss, best validation loss so far,
+    /// the epoch's seconds and the seconds since this call began (<see cref="EpochInfo"/>), on the training thread. It
+    /// replaces nothing: <c>showProgressBars</c> still decides whether the console line is drawn.</param>
     /// <param name="cancellationToken">Stops training between batches (best weights are restored).</param>
     public ConditionalDensityEstimator Train(int trainingBatchSize = 200, double learningRate = 5e-4, double validationFraction = 0.1,
         int stopAfterEpochs = 20, int maxNumEpochs = int.MaxValue, double? clipMaxNorm = 5.0, Func<Tensor, Tensor>? calibrationKernel = null,
         bool resumeTraining = false, bool forceFirstRoundLoss = false, bool discardPriorSamples = false, bool retrainFromScratch = false,
-        bool showTrainSummary = false, CancellationToken cancellationToken = default)
+        bool showTrainSummary = false, IProgress<EpochInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         if (Blocks.Count == 0) throw new InvalidOperationException("Train was called before AppendSimulations: there is no data to train on.");
         Round = Blocks.Max(b => b.Round);
@@ -103,7 +107,8 @@ public abstract partial class NpeBase : NeuralInference
             TrainingBatchSize = trainingBatchSize, LearningRate = learningRate, ValidationFraction = validationFraction,
             StopAfterEpochs = stopAfterEpochs, MaxNumEpochs = maxNumEpochs, ClipMaxNorm = clipMaxNorm, CalibrationKernel = calibrationKernel,
             ResumeTraining = resumeTraining, RetrainFromScratch = retrainFromScratch, ShowTrainSummary = showTrainSummary,
-            StartingRound = discardPriorSamples && Round > 0 ? 1 : 0, CancellationToken = cancellationToken,
+            StartingRound = discardPriorSamples && Round > 0 ? 1 : 0, Progress = progress,
+            CancellationToken = cancellationToken,
         };
         bool firstRoundLoss = Round == 0 || forceFirstRoundLoss;
         var proposals = Blocks.Select(b => b.Proposal).ToList();
@@ -127,7 +132,7 @@ public abstract partial class NpeBase : NeuralInference
         var p = prior ?? Prior ?? throw new InvalidOperationException("BuildPosterior needs a prior: none was given to the trainer or here.");
         var source = densityEstimator ?? Network ?? throw new InvalidOperationException("BuildPosterior needs a trained network: call Train first or pass one.");
         var copy = CopyEstimator(source);
-        LastPosterior = new DirectPosterior(copy, p, maxSamplingBatchSize, log: Log);
+        LastPosterior = new DirectPosterior(copy, p, maxSamplingBatchSize, logger: Logger);
         return LastPosterior;
     }
 

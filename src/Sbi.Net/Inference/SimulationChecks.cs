@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Globalization;
 using Sbi.Distributions;
 using Sbi.Utils;
@@ -13,20 +14,20 @@ namespace Sbi.Inference;
 internal static class SimulationChecks
 {
     /// <summary>Warns with the count and the first row of θ outside the prior's support.</summary>
-    public static void WarnOutsideSupport(IDistribution prior, Tensor theta, SbiLog log)
+    public static void WarnOutsideSupport(IDistribution prior, Tensor theta, ILogger logger)
     {
         using var scope = NewDisposeScope();
         var outside = Support.Within(prior, theta).logical_not();
         long count = outside.sum().item<long>();
         if (count == 0) return;
         long row = outside.nonzero()[0, 0].item<long>();
-        log.Warning($"{count} of {theta.shape[0]} theta rows lie outside the prior's support (e.g. row {row}: {Row(theta, row)}). " +
+        logger.LogWarning(LogEvents.Simulations, $"{count} of {theta.shape[0]} theta rows lie outside the prior's support (e.g. row {row}: {Row(theta, row)}). " +
                     "The trained posterior may then put mass where the prior is zero, and sampling it with rejectOutsidePrior stalls; " +
                     "check the prior and the simulator's parameters.");
     }
 
     /// <summary>Warns naming the columns of <paramref name="data"/> (n, k) that take one value in every row (for n ≥ 2).</summary>
-    public static void WarnConstantColumns(Tensor data, string name, SbiLog log)
+    public static void WarnConstantColumns(Tensor data, string name, ILogger logger)
     {
         if (data.shape[0] < 2) return;
         using var scope = NewDisposeScope();
@@ -35,7 +36,7 @@ internal static class SimulationChecks
         var cols = constant.nonzero().reshape(-1).cpu().data<long>().ToArray();
         if (cols.Length == 0) return;
         string shown = string.Join(", ", cols.Take(10)) + (cols.Length > 10 ? ", ..." : "");
-        log.Warning($"{cols.Length} column(s) of {name} are constant over the {data.shape[0]} appended rows (column(s) {shown}). " +
+        logger.LogWarning(LogEvents.Simulations, $"{cols.Length} column(s) of {name} are constant over the {data.shape[0]} appended rows (column(s) {shown}). " +
                     $"z-scoring divides by their zero spread and the estimator cannot learn from them; drop them or check the simulator.");
     }
 

@@ -27,6 +27,8 @@ public sealed record TrainingSettings
     public bool ShowTrainSummary { get; init; }
     /// <summary>The first round whose simulations are trained on (0: all).</summary>
     public int StartingRound { get; init; }
+    /// <summary>Told after every epoch (epoch, losses, durations): for a GUI's or service's progress display.</summary>
+    public IProgress<EpochInfo>? Progress { get; init; }
     /// <summary>Stops training between batches (best weights are restored).</summary>
     public CancellationToken CancellationToken { get; init; }
 }

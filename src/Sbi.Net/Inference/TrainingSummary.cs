@@ -63,5 +63,10 @@ public sealed class TrainingSummary
     }
 }
 
-/// <summary>What the trainer reports after each epoch.</summary>
-public readonly record struct EpochInfo(int Round, int Epoch, double TrainingLoss, double ValidationLoss, double BestValidationLoss, double Seconds);
+/// <summary>
+/// What the trainer reports after each epoch (to <c>Train</c>'s <c>progress</c> and <see cref="NeuralInference.EpochCompleted"/>):
+/// the round (from 0), the epochs trained in this call so far, the epoch's mean training and validation loss, the best
+/// validation loss so far, the epoch's seconds and the seconds since the <c>Train</c> call began.
+/// </summary>
+public readonly record struct EpochInfo(int Round, int Epoch, double TrainingLoss, double ValidationLoss, double BestValidationLoss, double Seconds,
+                                        double ElapsedSeconds);

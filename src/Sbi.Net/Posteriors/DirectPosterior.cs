@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Potentials;
@@ -17,15 +18,15 @@ namespace Sbi.Posteriors;
 /// </summary>
 public sealed class DirectPosterior : IPosterior
 {
-    private readonly SbiLog _log;
+    private readonly ILogger _logger;
     private Tensor? _defaultX;
     private Tensor? _cachedMap;
     private double? _leakageCache;
     private IBijector? _thetaTransform;
 
-    /// <summary>Wraps a trained estimator (used as is: pass a copy if training continues) and the prior.</summary>
+    /// <summary>Wraps a trained estimator (used as is: pass a copy if training continues) and the prior. Warnings and information lines go to <paramref name="logger"/> (standard error when null; NullLogger.Instance silences them).</summary>
     public DirectPosterior(ConditionalDensityEstimator posteriorEstimator, IDistribution prior, int maxSamplingBatchSize = 10_000,
-                           string? device = null, bool enableTransform = true, bool checkFiniteX = true, SbiLog? log = null)
+                           string? device = null, bool enableTransform = true, bool checkFiniteX = true, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(posteriorEstimator);
         ArgumentNullException.ThrowIfNull(prior);
@@ -39,7 +40,7 @@ public sealed class DirectPosterior : IPosterior
         if (PosteriorEstimator.Device != Device) PosteriorEstimator.to(Device);
         EnableTransform = enableTransform;
         CheckFiniteX = checkFiniteX;
-        _log = log ?? SbiLog.Default;
+        _logger = logger.OrDefault();
         PosteriorEstimator.eval();
         Potential = new PosteriorBasedPotential(PosteriorEstimator, prior);
     }
@@ -108,11 +109,11 @@ public sealed class DirectPosterior : IPosterior
             var s = PosteriorEstimator.Sample(n, xo).squeeze(1);
             double inside = InSupport(s).to(ScalarType.Float32).mean().item<float>();
             if (inside < 0.95)
-                _log.Warning($"{(1 - inside):P1} of the samples lie outside the prior support (rejectOutsidePrior is false).");
+                _logger.LogWarning(LogEvents.Sampling, $"{(1 - inside):P1} of the samples lie outside the prior support (rejectOutsidePrior is false).");
             return (s.MoveToOuterDisposeScope(), inside);
         }
         var r = RejectionSampler.Sample(n, b => PosteriorEstimator.Sample(b, xo).squeeze(1), InSupport,
-            maxSamplingBatchSize, maxSamplingTime, returnPartialOnTimeout, _log, warningContext);
+            maxSamplingBatchSize, maxSamplingTime, returnPartialOnTimeout, _logger, warningContext);
         return (r.Samples.MoveToOuterDisposeScope(), r.Acceptance);
     }
 
@@ -162,7 +163,7 @@ public sealed class DirectPosterior : IPosterior
         if (!rejectOutsidePrior) return PosteriorEstimator.Sample(n, x).MoveToOuterDisposeScope();
         long cap = Math.Max(1, Math.Min(maxSamplingBatchSize, 100_000 / x.shape[0]));
         var samples = RejectionSampler.SampleBatched(n, x.shape[0], b => PosteriorEstimator.Sample(b, x),
-            t => InSupport(t.reshape(-1, t.shape[2])).reshape(t.shape[0], t.shape[1]), (int)cap, maxSamplingTime, _log, "Batched posterior sampling");
+            t => InSupport(t.reshape(-1, t.shape[2])).reshape(t.shape[0], t.shape[1]), (int)cap, maxSamplingTime, _logger, "Batched posterior sampling");
         return samples.MoveToOuterDisposeScope();
     }
 

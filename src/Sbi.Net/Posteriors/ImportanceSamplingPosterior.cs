@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Posteriors.Parameters;
 using Sbi.Potentials;
@@ -21,10 +22,10 @@ public sealed class ImportanceSamplingPosterior : PotentialPosterior
 {
     private double? _logNormalizationConstant;
 
-    /// <summary>The posterior over <paramref name="potential"/> with samples from <paramref name="proposal"/>.</summary>
+    /// <summary>The posterior over <paramref name="potential"/> with samples from <paramref name="proposal"/>. Warnings and information lines go to <paramref name="logger"/> (standard error when null; NullLogger.Instance silences them).</summary>
     public ImportanceSamplingPosterior(BasePotential potential, IDistribution proposal, IBijector? thetaTransform = null,
-                                       ImportanceSamplingPosteriorParameters? parameters = null, SbiLog? log = null)
-        : base(potential, proposal, thetaTransform, log)
+                                       ImportanceSamplingPosteriorParameters? parameters = null, ILogger? logger = null)
+        : base(potential, proposal, thetaTransform, logger)
     {
         Parameters = parameters ?? new ImportanceSamplingPosteriorParameters();
     }
@@ -164,7 +165,7 @@ public sealed class ImportanceSamplingPosterior : PotentialPosterior
     {
         double k = ImportanceWeights.ParetoK(logWeights);
         if (k > ImportanceWeights.ParetoKThreshold)
-            Log.Warning($"{context}: the importance weights' Pareto-k̂ is {k:F2} (> {ImportanceWeights.ParetoKThreshold}), so the estimates are " +
+            Logger.LogWarning(LogEvents.Sampling, $"{context}: the importance weights' Pareto-k̂ is {k:F2} (> {ImportanceWeights.ParetoKThreshold}), so the estimates are " +
                         $"unreliable (effective sample size {ImportanceWeights.EffectiveSampleSize(logWeights):F0} of {logWeights.shape[0]}). " +
                         "The proposal is too narrow for the potential; consider another proposal or sampleWith: \"rejection\".");
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Globalization;
 using Sbi.Distributions;
@@ -43,9 +44,9 @@ public sealed class McmcPosterior : PotentialPosterior, IPosterior
 
     private bool _warnedLogProb, _announcedMethod, _announcedWorkers;
 
-    /// <summary>An MCMC posterior over <paramref name="potential"/>, chains started from <paramref name="proposal"/>.</summary>
-    public McmcPosterior(BasePotential potential, IDistribution proposal, IBijector? thetaTransform, McmcPosteriorParameters? parameters = null, SbiLog? log = null)
-        : base(potential, proposal, thetaTransform ?? TransformOf(proposal), log)
+    /// <summary>An MCMC posterior over <paramref name="potential"/>, chains started from <paramref name="proposal"/>. Warnings and information lines go to <paramref name="logger"/> (standard error when null; NullLogger.Instance silences them).</summary>
+    public McmcPosterior(BasePotential potential, IDistribution proposal, IBijector? thetaTransform, McmcPosteriorParameters? parameters = null, ILogger? logger = null)
+        : base(potential, proposal, thetaTransform ?? TransformOf(proposal), logger)
     {
         Parameters = parameters ?? new McmcPosteriorParameters();
         // sbi's MCMCPosterior.sample and log_prob call set_x(x, x_is_iid=True): k rows of x are k iid trials.
@@ -101,7 +102,7 @@ public sealed class McmcPosterior : PotentialPosterior, IPosterior
         if (!_warnedLogProb)
         {
             _warnedLogProb = true;
-            Log.Warning("McmcPosterior.LogProb is the potential, unnormalised (as sbi's MCMCPosterior.log_prob): it differs from the log posterior " +
+            Logger.LogWarning(LogEvents.Mcmc, "McmcPosterior.LogProb is the potential, unnormalised (as sbi's MCMCPosterior.log_prob): it differs from the log posterior " +
                         "density by an unknown constant.");
         }
         return AtX(x, () => Potential.Evaluate(t, trackGradients: false));
@@ -185,20 +186,20 @@ public sealed class McmcPosterior : PotentialPosterior, IPosterior
                 "are the starts, not posterior draws. The target is flat, +∞ or −∞ around them: check the potential (is x possible under the prior " +
                 "and the estimator?) and the prior's ThetaTransform.");
         if (stuck.Count > 0)
-            Log.Warning($"MCMC ({method}): {stuck.Count} of {run.NumChains} chains never moved (chain{(stuck.Count > 1 ? "s" : "")} " +
+            Logger.LogWarning(LogEvents.Mcmc, $"MCMC ({method}): {stuck.Count} of {run.NumChains} chains never moved (chain{(stuck.Count > 1 ? "s" : "")} " +
                         $"{string.Join(", ", stuck.Take(10))}{(stuck.Count > 10 ? ", …" : "")}: all {run.DrawsPerChain} kept draws equal), so their " +
                         "samples repeat one point. The target is flat or not finite around them: check the potential, or use another InitStrategy.");
         double rhat = diagnostics.MaxSplitRhat;
         if (rhat > RhatThreshold)
         {
             int dim = Array.IndexOf(diagnostics.SplitRhat, rhat);
-            Log.Warning($"MCMC ({method}): the largest split-R̂ is {rhat.ToString("F3", CultureInfo.InvariantCulture)} (parameter {dim}) > {RhatThreshold}, " +
+            Logger.LogWarning(LogEvents.Mcmc, $"MCMC ({method}): the largest split-R̂ is {rhat.ToString("F3", CultureInfo.InvariantCulture)} (parameter {dim}) > {RhatThreshold}, " +
                         $"so the {run.NumChains} chains have not converged to one distribution (bulk ESS {diagnostics.MinBulkEss:F0}). Use more warm-up " +
                         "(WarmupSteps), more chains (NumChains), or thinning (Thin), and check McmcPosterior.Diagnostics.");
         }
         else if (double.IsNaN(rhat) && run.DrawsPerChain >= 4 && stuck.Count == 0)
         {
-            Log.Warning($"MCMC ({method}): split-R̂ could not be computed (the draws of a parameter do not vary within the chains, or are not finite); " +
+            Logger.LogWarning(LogEvents.Mcmc, $"MCMC ({method}): split-R̂ could not be computed (the draws of a parameter do not vary within the chains, or are not finite); " +
                         "check McmcPosterior.Diagnostics and the samples.");
         }
     }
@@ -208,14 +209,14 @@ public sealed class McmcPosterior : PotentialPosterior, IPosterior
         if (_announcedMethod || p.CanonicalMethod == p.Method) return;
         _announcedMethod = true;
         string engine = p.Method.EndsWith("_pyro", StringComparison.Ordinal) ? "Pyro" : "PyMC";
-        Log.Info($"MCMC method '{p.Method}' is sbi's {engine} sampler; Sbi.Net runs no {engine} and samples with its own '{p.CanonicalMethod}' instead.");
+        Logger.LogInformation(LogEvents.Mcmc, $"MCMC method '{p.Method}' is sbi's {engine} sampler; Sbi.Net runs no {engine} and samples with its own '{p.CanonicalMethod}' instead.");
     }
 
     private void AnnounceWorkers(string method, int blocks, McmcPosteriorParameters p)
     {
         if (_announcedWorkers || p.NumWorkers <= blocks) return;
         _announcedWorkers = true;
-        Log.Info($"MCMC ({method}): the {p.NumChains} chains run as {blocks} block(s) (a partition fixed by the number of chains, so that a seed gives the " +
+        Logger.LogInformation(LogEvents.Mcmc, $"MCMC ({method}): the {p.NumChains} chains run as {blocks} block(s) (a partition fixed by the number of chains, so that a seed gives the " +
                  $"same samples with any NumWorkers), so NumWorkers = {p.NumWorkers} runs {blocks} thread(s)" +
                  (method == "slice_np_vectorized" ? $"; blocks hold up to {McmcKernels.VectorizedBlockSize} chains, so more chains (or slice_np) run in parallel." : "."));
     }

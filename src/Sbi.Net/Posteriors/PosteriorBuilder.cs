@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Posteriors.Parameters;
@@ -22,11 +23,12 @@ public static class PosteriorBuilder
     /// <summary>
     /// Builds the posterior over <paramref name="estimator"/> (used as is: pass a copy if training continues) and
     /// <paramref name="prior"/>. <paramref name="posteriorParameters"/> must be the settings of <paramref name="sampleWith"/>
-    /// (null: that method's defaults).
+    /// (null: that method's defaults). The posterior's warnings and information lines go to <paramref name="logger"/>
+    /// (standard error when null; NullLogger.Instance silences them).
     /// </summary>
     /// <exception cref="ArgumentException">An unknown <paramref name="sampleWith"/>, or settings of another method.</exception>
     public static IPosterior Build(ConditionalDensityEstimator estimator, IDistribution prior, string sampleWith = "direct",
-                                   PosteriorParameters? posteriorParameters = null, SbiLog? log = null)
+                                   PosteriorParameters? posteriorParameters = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(estimator);
         ArgumentNullException.ThrowIfNull(prior);
@@ -34,24 +36,24 @@ public static class PosteriorBuilder
         switch (posteriorParameters ?? DefaultsFor(sampleWith))
         {
             case DirectPosteriorParameters d:
-                return new DirectPosterior(estimator, prior, d.MaxSamplingBatchSize, enableTransform: d.EnableTransform, checkFiniteX: d.CheckFiniteX, log: log);
+                return new DirectPosterior(estimator, prior, d.MaxSamplingBatchSize, enableTransform: d.EnableTransform, checkFiniteX: d.CheckFiniteX, logger: logger);
             case RejectionPosteriorParameters r:
             {
                 var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
-                return new RejectionPosterior(potential, prior, transform, r, log);
+                return new RejectionPosterior(potential, prior, transform, r, logger);
             }
             case ImportanceSamplingPosteriorParameters i:
             {
                 var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
-                return new ImportanceSamplingPosterior(potential, prior, transform, i, log);
+                return new ImportanceSamplingPosterior(potential, prior, transform, i, logger);
             }
             case McmcPosteriorParameters m:
             {
                 var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
-                return new McmcPosterior(potential, prior, transform, m, log);
+                return new McmcPosterior(potential, prior, transform, m, logger);
             }
             case VIPosteriorParameters v:
-                return new VIPosterior(new PosteriorBasedPotential(estimator, prior), prior, v, log: log);
+                return new VIPosterior(new PosteriorBasedPotential(estimator, prior), prior, v, logger: logger);
             default:
                 throw new ArgumentException($"posteriorParameters of type {posteriorParameters!.GetType().Name} are not built by PosteriorBuilder.", nameof(posteriorParameters));
         }

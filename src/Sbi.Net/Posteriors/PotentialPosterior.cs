@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Potentials;
 using Sbi.Utils;
@@ -19,9 +20,9 @@ public abstract class PotentialPosterior : IPosterior
     /// <summary>
     /// A posterior over <paramref name="potential"/> sampled through <paramref name="proposal"/>; MAP climbs in
     /// <paramref name="thetaTransform"/>'s space (default: the proposal's <see cref="IDistribution.ThetaTransform"/>,
-    /// what sbi's <c>build_posterior</c> passes for a prior proposal).
+    /// what sbi's <c>build_posterior</c> passes for a prior proposal). Messages go to <paramref name="logger"/> (standard error when null).
     /// </summary>
-    protected PotentialPosterior(BasePotential potential, IDistribution proposal, IBijector? thetaTransform, SbiLog? log)
+    protected PotentialPosterior(BasePotential potential, IDistribution proposal, IBijector? thetaTransform, ILogger? logger)
     {
         ArgumentNullException.ThrowIfNull(potential);
         ArgumentNullException.ThrowIfNull(proposal);
@@ -30,7 +31,7 @@ public abstract class PotentialPosterior : IPosterior
         Potential = potential;
         Proposal = proposal;
         ThetaTransform = thetaTransform ?? proposal.ThetaTransform;
-        Log = log ?? SbiLog.Default;
+        Logger = logger.OrDefault();
         if (potential.XO is { } xo) _defaultX = xo.clone().DetachFromDisposeScope();
     }
 
@@ -47,7 +48,7 @@ public abstract class PotentialPosterior : IPosterior
     public IBijector ThetaTransform { get; }
 
     /// <summary>Where warnings go.</summary>
-    protected SbiLog Log { get; }
+    protected ILogger Logger { get; }
 
     /// <summary>Number of parameters D.</summary>
     public int Dim => Proposal.Dim;

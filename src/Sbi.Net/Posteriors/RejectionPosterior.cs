@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Posteriors.Parameters;
 using Sbi.Potentials;
@@ -20,10 +21,10 @@ namespace Sbi.Posteriors;
 /// </summary>
 public sealed class RejectionPosterior : PotentialPosterior
 {
-    /// <summary>The posterior over <paramref name="potential"/> with candidates from <paramref name="proposal"/>.</summary>
+    /// <summary>The posterior over <paramref name="potential"/> with candidates from <paramref name="proposal"/>. Warnings and information lines go to <paramref name="logger"/> (standard error when null; NullLogger.Instance silences them).</summary>
     public RejectionPosterior(BasePotential potential, IDistribution proposal, IBijector? thetaTransform = null,
-                              RejectionPosteriorParameters? parameters = null, SbiLog? log = null)
-        : base(potential, proposal, thetaTransform, log)
+                              RejectionPosteriorParameters? parameters = null, ILogger? logger = null)
+        : base(potential, proposal, thetaTransform, logger)
     {
         Parameters = parameters ?? new RejectionPosteriorParameters();
     }
@@ -46,7 +47,7 @@ public sealed class RejectionPosterior : PotentialPosterior
     {
         Guard.Positive(n, nameof(n));
         var p = parameters ?? Parameters;
-        if (p.M < 1.0) Log.Warning($"RejectionPosteriorParameters.M = {p.M} < 1 makes the samples systematically wrong (the envelope lies below the target).");
+        if (p.M < 1.0) Logger.LogWarning(LogEvents.Sampling, $"RejectionPosteriorParameters.M = {p.M} < 1 makes the samples systematically wrong (the envelope lies below the target).");
         return AtX(x, () =>
         {
             using var scope = NewDisposeScope();
@@ -59,13 +60,13 @@ public sealed class RejectionPosterior : PotentialPosterior
                 if (!exceeded && ratio.gt(Scalars.Of(1.0)).any().item<bool>())
                 {
                     exceeded = true;
-                    Log.Warning("Rejection sampling: potential − log proposal exceeded the envelope found by gradient ascent, so the samples " +
+                    Logger.LogWarning(LogEvents.Sampling, "Rejection sampling: potential − log proposal exceeded the envelope found by gradient ascent, so the samples " +
                                 "are slightly off in that region. Increase M, NumSamplesToFindMax or NumIterToFindMax.");
                 }
                 return ratio.gt(rand_like(ratio));
             }
             var r = RejectionSampler.Sample(n, b => Proposal.Sample(b), Accept, p.MaxSamplingBatchSize, maxSamplingTime,
-                                            returnPartialOnTimeout, Log, "Rejection sampling");
+                                            returnPartialOnTimeout, Logger, "Rejection sampling");
             return (r.Samples.MoveToOuterDisposeScope(), r.Acceptance, logEnvelope);
         });
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using Sbi.Utils;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ public static class RejectionSampler
     /// near-zero acceptance can loop for very long, exactly as sbi does, so set <paramref name="maxSamplingTime"/>.
     /// </summary>
     public static Result Sample(long num, Func<long, Tensor> propose, Func<Tensor, Tensor> accept, int maxSamplingBatchSize,
-                                TimeSpan? maxSamplingTime, bool returnPartialOnTimeout, SbiLog log, string warningContext,
+                                TimeSpan? maxSamplingTime, bool returnPartialOnTimeout, ILogger logger, string warningContext,
                                 Action<long, long>? progress = null)
     {
         Guard.Positive(num, nameof(num));
@@ -36,7 +37,7 @@ public static class RejectionSampler
                 {
                     if (returnPartialOnTimeout && accepted > 0)
                     {
-                        log.Warning($"Sampling timed out after {clock.Elapsed.TotalSeconds:F1} s; returning {accepted} of {num} samples.");
+                        logger.LogWarning(LogEvents.Sampling, $"Sampling timed out after {clock.Elapsed.TotalSeconds:F1} s; returning {accepted} of {num} samples.");
                         break;
                     }
                     throw SamplingTimeout.Create(warningContext, limit, accepted, num, proposed);
@@ -58,7 +59,7 @@ public static class RejectionSampler
                 if (!warned && proposed >= 1000 && acc < 0.01)
                 {
                     warned = true;
-                    log.Warning($"{warningContext}: only {acc:P3} of proposed samples are accepted. It may take a long time to collect the " +
+                    logger.LogWarning(LogEvents.Sampling, $"{warningContext}: only {acc:P3} of proposed samples are accepted. It may take a long time to collect the " +
                                 "remaining samples. Consider setting maxSamplingTime, rejectOutsidePrior: false, or another sampling method.");
                 }
             }
@@ -79,7 +80,7 @@ public static class RejectionSampler
     /// follows the lowest acceptance among the conditions still short; a warning is given once below 1 %.
     /// </summary>
     public static Tensor SampleBatched(long num, long conditions, Func<long, Tensor> propose, Func<Tensor, Tensor> accept, int maxSamplingBatchSize,
-                                       TimeSpan? maxSamplingTime, SbiLog log, string warningContext)
+                                       TimeSpan? maxSamplingTime, ILogger logger, string warningContext)
     {
         Guard.Positive(num, nameof(num));
         Guard.Positive(conditions, nameof(conditions));
@@ -120,7 +121,7 @@ public static class RejectionSampler
                     if (!warned && proposed >= 1000 && minAcc < 0.01)
                     {
                         warned = true;
-                        log.Warning($"{warningContext}: only {minAcc:P3} of proposed samples are accepted for some x. It may take a long time to collect the " +
+                        logger.LogWarning(LogEvents.Sampling, $"{warningContext}: only {minAcc:P3} of proposed samples are accepted for some x. It may take a long time to collect the " +
                                     "remaining samples. Consider setting maxSamplingTime, rejectOutsidePrior: false, or another sampling method.");
                     }
                 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Globalization;
 using Sbi.Estimators;
@@ -77,7 +78,7 @@ public sealed partial class VIPosterior
 
         if (Mode != VIMode.Amortized || _q is null || retrainFromScratch)
         {
-            if (Mode == VIMode.SingleX) Log.Warning("Switching from single-x to amortized mode: the single-x q is discarded.");
+            if (Mode == VIMode.SingleX) Logger.LogWarning(LogEvents.VariationalInference, "Switching from single-x to amortized mode: the single-x q is discarded.");
             DropQ();
             using var build = NewDisposeScope();
             Tensor z;

@@ -16,6 +16,6 @@ public sealed partial class VIPosterior
     {
         if (Mode == VIMode.Untrained) throw new InvalidOperationException("The variational posterior is not trained: call Train(x) (or TrainAmortized) first.");
         var x = Mode == VIMode.SingleX ? _trainedOn! : DefaultX ?? throw new InvalidOperationException("Evaluating an amortised q needs a default x: call SetDefaultX first.");
-        return AtX(x, () => VIQualityControl.Evaluate(this, x, qualityControlMetric, n, Log));
+        return AtX(x, () => VIQualityControl.Evaluate(this, x, qualityControlMetric, n, Logger));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using Sbi.Estimators;
 using Sbi.Samplers.Vi;
@@ -53,7 +54,7 @@ public sealed partial class VIPosterior
 
         if (Mode == VIMode.Amortized)
         {
-            Log.Warning("Switching from amortized to single-x mode: the amortised q is discarded.");
+            Logger.LogWarning(LogEvents.VariationalInference, "Switching from amortized to single-x mode: the amortised q is discarded.");
             DropQ();
         }
         bool alreadyTrained = _trainedOn is not null && SameX(xo, _trainedOn);
@@ -103,7 +104,7 @@ public sealed partial class VIPosterior
             try { Evaluate(qualityControlMetric); }
             catch (VIQualityCheckException e) when (!retried)
             {
-                Log.Warning($"Quality control showed a low quality of the variational posterior ({e.Message}). Retraining it from scratch with a " +
+                Logger.LogWarning(LogEvents.VariationalInference, $"Quality control showed a low quality of the variational posterior ({e.Message}). Retraining it from scratch with a " +
                             $"learning rate of {learningRate * 0.1} (sbi's rule); train with qualityControl: false to skip quality control.");
                 return TrainCore(xo, nParticles, learningRate * 0.1, gamma, maxNumIters, minNumIters, clipValue, warmUpRounds, true, true,
                                  checkForConvergence, qualityControl, qualityControlMetric, settings, progress, cancellationToken, retried: true);
@@ -148,7 +149,7 @@ public sealed partial class VIPosterior
     private void WarnOneDimensionalFlow(ConditionalDensityEstimator q)
     {
         if (Dim == 1 && q is not GaussianQ)
-            Log.Warning($"Using a '{q.Config.Estimator}' flow for a 1-D parameter space: autoregressive flows may be unstable for 1-D VI (sbi warns " +
+            Logger.LogWarning(LogEvents.VariationalInference, $"Using a '{q.Config.Estimator}' flow for a 1-D parameter space: autoregressive flows may be unstable for 1-D VI (sbi warns " +
                         "likewise). Consider q = \"gaussian\".");
     }
 

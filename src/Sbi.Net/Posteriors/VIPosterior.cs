@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Posteriors.Parameters;
@@ -51,12 +52,12 @@ public sealed partial class VIPosterior : PotentialPosterior
     /// warm-up target and MAP's space). <paramref name="thetaTransform"/> maps the support to ℝ^D (default: the prior's
     /// <see cref="IDistribution.ThetaTransform"/>, which is what a saved posterior records). <paramref name="q"/> is a
     /// user's own q(z | x) in that space (a flow with a standard-normal base or a <see cref="GaussianQ"/>); without it q is
-    /// built from <see cref="VIPosteriorParameters.Q"/>.
+    /// built from <see cref="VIPosteriorParameters.Q"/>. Warnings and information lines go to <paramref name="logger"/> (standard error when null; NullLogger.Instance silences them).
     /// </summary>
     /// <exception cref="ArgumentException">q's θ dimension differs from the prior's, or q cannot be reparameterised.</exception>
     public VIPosterior(BasePotential potential, IDistribution prior, VIPosteriorParameters? parameters = null, IBijector? thetaTransform = null,
-                       ConditionalDensityEstimator? q = null, SbiLog? log = null)
-        : base(potential, prior ?? throw new ArgumentNullException(nameof(prior)), thetaTransform, log)
+                       ConditionalDensityEstimator? q = null, ILogger? logger = null)
+        : base(potential, prior ?? throw new ArgumentNullException(nameof(prior)), thetaTransform, logger)
     {
         Parameters = parameters ?? new VIPosteriorParameters();
         _viMethod = Parameters.ViMethod;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using System.Globalization;
 using Sbi.Distributions;
 using Sbi.Utils;
@@ -45,14 +46,14 @@ public static class VIQualityControl
 
     /// <summary>
     /// Runs sbi's basic checks and the metric on <paramref name="n"/> samples of the posterior's q at its fitted x (a
-    /// single-x q) or the default x (amortised); warns through <paramref name="log"/> when the value is out of the good
+    /// single-x q) or the default x (amortised); warns through <paramref name="logger"/> when the value is out of the good
     /// range.
     /// </summary>
     /// <exception cref="VIQualityCheckException">q's samples or densities fail the basic checks.</exception>
-    public static VIQuality Evaluate(VIPosterior posterior, Tensor x, string metric, int n, SbiLog log)
+    public static VIQuality Evaluate(VIPosterior posterior, Tensor x, string metric, int n, ILogger logger)
     {
         ArgumentNullException.ThrowIfNull(posterior);
-        ArgumentNullException.ThrowIfNull(log);
+        ArgumentNullException.ThrowIfNull(logger);
         CheckMetric(metric, nameof(metric));
         Guard.Positive(n, nameof(n));
         using var scope = NewDisposeScope();
@@ -74,7 +75,7 @@ public static class VIQualityControl
             good = value <= ImportanceWeights.ParetoKThreshold;
             interpretation = "Good: smaller than 0.5, bad: larger than 1.0 (sbi); NOTE: less sensitive to mode collapse.";
             if (!good)
-                log.Warning($"VI quality control: the Pareto-k̂ of the importance weights p̃/q is {value:F2} (> {ImportanceWeights.ParetoKThreshold}): q is a poor " +
+                logger.LogWarning(LogEvents.VariationalInference, $"VI quality control: the Pareto-k̂ of the importance weights p̃/q is {value:F2} (> {ImportanceWeights.ParetoKThreshold}): q is a poor " +
                             "fit of the potential (its tails are too light where the potential has mass), so q's samples and importance-weighted " +
                             "estimates from them are unreliable. Train longer, with more particles, or with a mass-covering method (fKL, IW).");
         }
@@ -87,11 +88,11 @@ public static class VIQualityControl
             good = value >= ProportionalityThreshold;
             interpretation = "Good: larger than 0.5, best is 1.0, bad: smaller than 0.5 (sbi).";
             if (!good)
-                log.Warning($"VI quality control: exp(potential) is not proportional to q over {(onPrior ? "prior" : "q's")} samples (R² = {value:F3} < " +
+                logger.LogWarning(LogEvents.VariationalInference, $"VI quality control: exp(potential) is not proportional to q over {(onPrior ? "prior" : "q's")} samples (R² = {value:F3} < " +
                             $"{ProportionalityThreshold}): q is a poor fit of the potential. Train longer or with more particles.");
         }
         var quality = new VIQuality(metric, value, good, interpretation);
-        log.Info(quality.ToString());
+        logger.LogInformation(LogEvents.VariationalInference, quality.ToString());
         return quality;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Diagnostics;
 using Sbi.Distributions;
@@ -21,7 +22,7 @@ public class CalibrationTests
         manual_seed(seed);
         posterior = new AnalyticGaussianPosterior(2, 0.5, scale);
         var (theta, x) = posterior.Simulate(Observations);
-        result = Sbc.RunSbc(theta, x, posterior, Draws, log: SbiLog.Silent);
+        result = Sbc.RunSbc(theta, x, posterior, Draws, logger: NullLogger.Instance);
         return Sbc.CheckUniformityFrequentist(result.Ranks, Draws);
     }
 
@@ -52,7 +53,7 @@ public class CalibrationTests
             manual_seed(2);
             var posterior = new AnalyticGaussianPosterior(2, 0.5, scale);
             var (theta, x) = posterior.Simulate(Observations);
-            using var r = Sbc.RunSbc(theta, x, posterior, Draws, [Sbc.LogProb(posterior)], log: SbiLog.Silent);
+            using var r = Sbc.RunSbc(theta, x, posterior, Draws, [Sbc.LogProb(posterior)], logger: NullLogger.Instance);
             Assert.That(r.Ranks.shape, Is.EqualTo(new long[] { Observations, 1 }));
             double p = Sbc.CheckUniformityFrequentist(r.Ranks, Draws)[0];
             double meanRank = r.Ranks.mean().item<float>();
@@ -73,7 +74,7 @@ public class CalibrationTests
         set_num_threads(1);
         var p = KsPValues(1.0, 3, out var result, out var posterior);
         using var owned = result;
-        var checks = Sbc.CheckSbc(result.Ranks, posterior.Prior.Sample(Observations), result.DapSamples, Draws, log: SbiLog.Silent);
+        var checks = Sbc.CheckSbc(result.Ranks, posterior.Prior.Sample(Observations), result.DapSamples, Draws, logger: NullLogger.Instance);
         TestContext.Out.WriteLine($"KS {string.Join(", ", checks.KsPvals.Select(v => v.ToString("G4")))}; C2ST ranks {string.Join(", ", checks.C2stRanks.Select(v => v.ToString("F3")))}; " +
                                   $"C2ST DAP {string.Join(", ", checks.C2stDap.Select(v => v.ToString("F3")))}");
         Assert.That(checks.KsPvals, Is.EqualTo(p), "check_sbc's KS p-values are check_uniformity_frequentist's");
@@ -91,7 +92,7 @@ public class CalibrationTests
         manual_seed(4);
         var posterior = new AnalyticGaussianPosterior(2, 0.5, scale);
         var (theta, x) = posterior.Simulate(Observations);
-        using var r = Tarp.RunTarp(theta, x, posterior, numPosteriorSamples: Draws, log: SbiLog.Silent);
+        using var r = Tarp.RunTarp(theta, x, posterior, numPosteriorSamples: Draws, logger: NullLogger.Instance);
         var alpha = r.Alpha.data<double>().ToArray();
         Assert.That(alpha.Length, Is.EqualTo(Observations / 10 + 1), "sbi's default N/10 bins");
         var (atc, ks) = Tarp.CheckTarp(r.Ecp, r.Alpha);
@@ -115,14 +116,14 @@ public class CalibrationTests
         manual_seed(5);
         var task = new AnalyticGaussianPosterior(2, 0.5);
         var (theta, x) = task.Simulate(2000);
-        var npe = new NpeB(task.Prior, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(task.Prior, showProgressBars: false, logger: NullLogger.Instance);
         npe.AppendSimulations(theta, x).Train();
         var posterior = npe.BuildPosterior();
         const int n = 200;
         var (thetaO, xO) = task.Simulate(n);
-        using var sbc = Sbc.RunSbc(thetaO, xO, posterior, Draws, log: SbiLog.Silent);
+        using var sbc = Sbc.RunSbc(thetaO, xO, posterior, Draws, logger: NullLogger.Instance);
         var p = Sbc.CheckUniformityFrequentist(sbc.Ranks, Draws);
-        using var tarp = Tarp.RunTarp(thetaO, xO, posterior, numPosteriorSamples: Draws, log: SbiLog.Silent);
+        using var tarp = Tarp.RunTarp(thetaO, xO, posterior, numPosteriorSamples: Draws, logger: NullLogger.Instance);
         var (atc, ks) = Tarp.CheckTarp(tarp.Ecp, tarp.Alpha);
         double bound = Tolerances.TarpCalibratedAtc(n, Draws, tarp.Alpha.data<double>().ToArray());
         TestContext.Out.WriteLine($"trained maf ({npe.Summary.EpochsTrained[^1]} epochs): SBC KS {string.Join(", ", p.Select(v => v.ToString("G4")))}; " +

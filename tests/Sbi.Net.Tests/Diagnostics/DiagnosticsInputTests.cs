@@ -1,5 +1,7 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Diagnostics;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -14,10 +16,10 @@ public class DiagnosticsInputTests
     public void MismatchedThetaAndXCountsNameXs()
     {
         using var scope = NewDisposeScope();
-        var e = Assert.Throws<ArgumentException>(() => Sbc.RunSbc(randn(10, 2), randn(9, 2), Posterior, 20, log: SbiLog.Silent))!;
+        var e = Assert.Throws<ArgumentException>(() => Sbc.RunSbc(randn(10, 2), randn(9, 2), Posterior, 20, logger: NullLogger.Instance))!;
         Assert.That(e.ParamName, Is.EqualTo("xs"));
         Assert.That(e.Message, Does.Contain("thetas has 10 rows, xs has 9"));
-        e = Assert.Throws<ArgumentException>(() => Tarp.RunTarp(randn(10, 2), randn(11, 2), Posterior, numPosteriorSamples: 20, log: SbiLog.Silent))!;
+        e = Assert.Throws<ArgumentException>(() => Tarp.RunTarp(randn(10, 2), randn(11, 2), Posterior, numPosteriorSamples: 20, logger: NullLogger.Instance))!;
         Assert.That(e.ParamName, Is.EqualTo("xs"));
     }
 
@@ -25,7 +27,7 @@ public class DiagnosticsInputTests
     public void ThetasOfAnotherDimensionAreNamed()
     {
         using var scope = NewDisposeScope();
-        var e = Assert.Throws<ArgumentException>(() => Sbc.RunSbc(randn(10, 3), randn(10, 2), Posterior, 20, log: SbiLog.Silent))!;
+        var e = Assert.Throws<ArgumentException>(() => Sbc.RunSbc(randn(10, 3), randn(10, 2), Posterior, 20, logger: NullLogger.Instance))!;
         Assert.That(e.ParamName, Is.EqualTo("thetas"));
         Assert.That(e.Message, Does.Contain("dimension 2").And.Contain("(10, 3)"));
     }
@@ -34,7 +36,7 @@ public class DiagnosticsInputTests
     public void TooFewSamplesForTheBinsNameNumBins()
     {
         using var scope = NewDisposeScope();
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Tarp.RunTarp(randn(20, 2), randn(20, 2), Posterior, numPosteriorSamples: 20, numBins: 30, log: SbiLog.Silent))!;
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Tarp.RunTarp(randn(20, 2), randn(20, 2), Posterior, numPosteriorSamples: 20, numBins: 30, logger: NullLogger.Instance))!;
         Assert.That(e.ParamName, Is.EqualTo("numBins"));
         Assert.That(e.Message, Does.Contain("1..20").And.Contain("got 30"));
         e = Assert.Throws<ArgumentOutOfRangeException>(() => Tarp.TarpFromSamples(randn(5, 8, 2), randn(8, 2), randn(8, 2)))!;
@@ -67,12 +69,12 @@ public class DiagnosticsInputTests
     public void ObservationsWithNanOrInfAreDroppedWithAWarning()
     {
         using var scope = NewDisposeScope();
-        var warnings = new List<string>();
+        var log = new ListLogger();
         var x = randn(10, 2);
         x[3, 1] = tensor(float.NaN);
         x[7, 0] = tensor(float.PositiveInfinity);
-        using var r = Sbc.RunSbc(randn(10, 2), x, Posterior, 20, log: new SbiLog { Warning = warnings.Add, Info = _ => { } });
+        using var r = Sbc.RunSbc(randn(10, 2), x, Posterior, 20, logger: log);
         Assert.That(r.Ranks.shape[0], Is.EqualTo(8));
-        Assert.That(warnings, Has.Some.Contains("Found 2 observation(s) with NaN or inf").And.Some.Contains("8 / 10"));
+        Assert.That(log.Warnings, Has.Some.Contains("Found 2 observation(s) with NaN or inf").And.Some.Contains("8 / 10"));
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -57,7 +58,7 @@ internal static class DensityChecks
         using var scope = NewDisposeScope();
         int d = est.InputDim;
         using var prior = new BoxUniform(Enumerable.Repeat(-5f, d).ToArray(), Enumerable.Repeat(5f, d).ToArray());
-        var post = new Sbi.Posteriors.DirectPosterior(est, prior, log: SbiLog.Silent);
+        var post = new Sbi.Posteriors.DirectPosterior(est, prior, logger: NullLogger.Instance);
         var path = Path.Combine(Path.GetTempPath(), $"sbi-net-{Guid.NewGuid():N}-{est.Config.Estimator}.npz");
         try
         {
@@ -118,7 +119,7 @@ internal static class DensityChecks
         using var prior = MultivariateNormal.Standard(2);
         var theta = prior.Sample(3000);
         var x = theta + 0.1 * randn_like(theta);
-        var npe = new NpeB(prior, model, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, model, showProgressBars: false, logger: NullLogger.Instance);
         npe.AppendSimulations(theta, x).Train();
         var xo = tensor(new float[] { 0.5f, -0.8f });
         var posterior = npe.BuildPosterior();

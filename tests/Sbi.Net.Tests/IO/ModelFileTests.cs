@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Data;
 using Sbi.Numpy;
@@ -19,7 +20,7 @@ public class ModelFileTests
         using var scope = NewDisposeScope();
         var est = Sbi.Tests.Estimators.MafTests.RandomMaf(3, 2, 11);
         using var prior = new BoxUniform(new float[] { -5, -5, -5 }, new float[] { 5, 5, 5 });
-        var post = new DirectPosterior(est, prior, log: SbiLog.Silent).SetDefaultX(tensor(new float[] { 0.3f, -0.2f }));
+        var post = new DirectPosterior(est, prior, logger: NullLogger.Instance).SetDefaultX(tensor(new float[] { 0.3f, -0.2f }));
         var path = Temp("model.npz");
         try
         {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -19,7 +20,7 @@ public class BatchScheduleTests
     private static NpeB Trainer(BatchSchedule schedule) =>
         new(new BoxUniform(new float[] { -3, -3 }, new float[] { 3, 3 }),
             PosteriorNn.Build(new DensityEstimatorOptions { Model = "maf", HiddenFeatures = 8, NumTransforms = 1 }),
-            showProgressBars: false, log: SbiLog.Silent) { Schedule = schedule };
+            showProgressBars: false, logger: NullLogger.Instance) { Schedule = schedule };
 
     [Test]
     public void LoaderReplaysTheGivenOrderInFullBatches()

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Inference;
@@ -23,7 +24,7 @@ public class NpeBAccuracyTests
         manual_seed(seed);
         using var prior = new BoxUniform(new float[] { -2, -2 }, new float[] { 2, 2 });
         var xo = tensor(new float[] { 0.5f, -0.5f });
-        var npe = new NpeB(prior, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, showProgressBars: false, logger: NullLogger.Instance);
         IDensity proposal = prior;
         for (int r = 0; r < 2; r++)
         {

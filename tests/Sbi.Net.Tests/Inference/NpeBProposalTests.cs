@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -36,7 +37,7 @@ public class NpeBProposalTests
         manual_seed(2);
         var prior = new BoxUniform(new float[] { -2, -2 }, new float[] { 2, 2 });
         var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }),
-                           showProgressBars: false, log: SbiLog.Silent);
+                           showProgressBars: false, logger: NullLogger.Instance);
         var theta = prior.Sample(n);
         npe.AppendSimulations(theta, theta + 0.3 * randn_like(theta)).Train(maxNumEpochs: 2, trainingBatchSize: 50);
         return (npe, prior, theta);

@@ -1,7 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Inference;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -15,9 +18,9 @@ public class NpeBTrainingTests
         return (theta, theta + noise * randn_like(theta));
     }
 
-    private static NpeB Trainer(IDistribution prior, List<string>? warnings = null)
+    private static NpeB Trainer(IDistribution prior, ILogger? logger = null)
         => new(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 20, NumTransforms = 2 }), showProgressBars: false,
-               log: new SbiLog { Warning = m => warnings?.Add(m), Info = _ => { } });
+               logger: logger ?? NullLogger.Instance);
 
     [Test]
     public void EarlyStoppingKeepsTheBestEpoch()
@@ -114,8 +117,8 @@ public class NpeBTrainingTests
     {
         using var scope = NewDisposeScope();
         using var prior = MultivariateNormal.Standard(2);
-        var warnings = new List<string>();
-        var npe = Trainer(prior, warnings);
+        var logger = new ListLogger();
+        var npe = Trainer(prior, logger);
         Assert.That(Assert.Throws<InvalidOperationException>(() => npe.Train())!.Message, Does.Contain("before AppendSimulations"));
         var e = Assert.Throws<ArgumentException>(() => npe.AppendSimulations(zeros(5, 2), zeros(4, 2)))!;
         Assert.That(e.Message, Does.Contain("5").And.Contain("4"));
@@ -129,7 +132,7 @@ public class NpeBTrainingTests
         var x = randn(20, 2); x[3, 1] = tensor(float.NaN); x[7, 0] = tensor(float.PositiveInfinity);
         npe.AppendSimulations(randn(20, 2), x);
         Assert.That(npe.GetSimulations().Theta.shape[0], Is.EqualTo(18));
-        Assert.That(warnings.Any(w => w.Contains("1 NaN simulations and 1 Inf simulations")), string.Join("|", warnings));
+        Assert.That(logger.Warnings.Any(w => w.Contains("1 NaN simulations and 1 Inf simulations")), string.Join("|", logger.Warnings));
 
         var tiny = Trainer(prior);
         tiny.AppendSimulations(randn(1, 2), randn(1, 2));
@@ -159,7 +162,7 @@ public class NpeBTrainingTests
         var (theta, x) = LinearGaussian(prior, 300);
         FaultyEstimator? faulty = null;
         var npe = new NpeB(prior, (t, xs) => faulty = new FaultyEstimator(PosteriorNn.Build("maf")(t, xs), failAfterCalls: 60),
-                           showProgressBars: false, log: SbiLog.Silent);
+                           showProgressBars: false, logger: NullLogger.Instance);
         var snapshots = new List<Dictionary<string, Tensor>>();
         npe.EpochCompleted += _ => snapshots.Add(StateDictLoader.Snapshot(faulty!));
         npe.AppendSimulations(theta, x);

@@ -1,7 +1,9 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
 using Sbi.Inference;
+using Sbi.Testing;
 using Sbi.Tracking;
 using Sbi.Utils;
 using static TorchSharp.torch;
@@ -29,8 +31,8 @@ public class TrainerTrackingTests
         manual_seed(0);
         using var prior = MultivariateNormal.Standard(2);
         var run = Path.Combine(_dir, "run");
-        var infos = new List<string>();
-        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, log: new SbiLog { Warning = _ => { }, Info = infos.Add },
+        var log = new ListLogger();
+        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, logger: log,
                            tracker: new TensorBoardTracker(run));
         Assert.That(npe.Tracker.LogDir, Is.EqualTo(run));
         var theta = prior.Sample(200);
@@ -63,7 +65,7 @@ public class TrainerTrackingTests
         Assert.That(s.EpochDurationsSec.All(d => d > 0), "durations are measured");
 
         // show_train_summary: sbi's round description after the first call only.
-        var described = infos.Where(m => m.Contains("STATS")).ToList();
+        var described = log.Infos.Where(m => m.Contains("STATS")).ToList();
         Assert.That(described, Has.Count.EqualTo(1));
         Assert.That(described[0], Does.Contain("||||| ROUND 1 STATS |||||:").And.Contain("Epochs trained: 3")
                                       .And.Contain($"Best validation performance: {s.BestValidationLoss[0].ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}"));
@@ -74,7 +76,7 @@ public class TrainerTrackingTests
     {
         using var scope = NewDisposeScope();
         using var prior = MultivariateNormal.Standard(2);
-        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, logger: NullLogger.Instance);
         Assert.That(npe.Tracker, Is.SameAs(NullTracker.Instance));
         Assert.That(npe.Tracker.LogDir, Is.Null);
         Assert.That(npe.MethodName, Is.EqualTo("NPE_B"), "sbi's class name names the default folder");
@@ -84,7 +86,7 @@ public class TrainerTrackingTests
 
         manual_seed(1);
         var theta = prior.Sample(100);
-        var asked = new NpeB(prior, SmallMaf, showProgressBars: false, log: SbiLog.Silent, tracker: tracker);
+        var asked = new NpeB(prior, SmallMaf, showProgressBars: false, logger: NullLogger.Instance, tracker: tracker);
         asked.AppendSimulations(theta, theta + 0.1 * randn_like(theta)).Train(maxNumEpochs: 1);
         Assert.That(TensorBoardEvents.ReadScalars(tracker.LogDir!)[TrackerTags.EpochsTrained].Single().Value, Is.EqualTo(2.0));
     }
@@ -94,7 +96,7 @@ public class TrainerTrackingTests
     {
         using var prior = MultivariateNormal.Standard(2);
         var writer = TorchSharp.torch.utils.tensorboard.SummaryWriter(Path.Combine(_dir, "w"));
-        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, log: SbiLog.Silent, summaryWriter: writer);
+        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, logger: NullLogger.Instance, summaryWriter: writer);
         Assert.That(npe.Tracker, Is.TypeOf<TensorBoardTracker>());
         Assert.That(((TensorBoardTracker)npe.Tracker).Writer, Is.SameAs(writer));
         var e = Assert.Throws<ArgumentException>(() => new NpeB(prior, "maf", tracker: new TensorBoardTracker(Path.Combine(_dir, "t")), summaryWriter: writer))!;
@@ -132,7 +134,7 @@ public class TrainerTrackingTests
         using var scope = NewDisposeScope();
         manual_seed(2);
         using var prior = MultivariateNormal.Standard(2);
-        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, SmallMaf, showProgressBars: false, logger: NullLogger.Instance);
         var ex = Assert.Throws<InvalidOperationException>(() => npe.GetDataloaders());
         Assert.That(ex!.Message, Does.Contain("AppendSimulations"));
         npe.AppendSimulations(prior.Sample(100), randn(100, 2));

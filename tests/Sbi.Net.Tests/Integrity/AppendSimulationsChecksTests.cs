@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Inference;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -8,10 +9,10 @@ namespace Sbi.Tests.Integrity;
 
 public class AppendSimulationsChecksTests
 {
-    private static (NpeB Trainer, List<string> Warnings) Trainer(BoxUniform prior)
+    private static (NpeB Trainer, ListLogger Log) Trainer(BoxUniform prior)
     {
-        var warnings = new List<string>();
-        return (new NpeB(prior, showProgressBars: false, log: new SbiLog { Warning = warnings.Add, Info = _ => { } }), warnings);
+        var logger = new ListLogger();
+        return (new NpeB(prior, showProgressBars: false, logger: logger), logger);
     }
 
     [Test]
@@ -19,13 +20,13 @@ public class AppendSimulationsChecksTests
     {
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { 0, 0 }, new float[] { 1, 1 });
-        var (npe, warnings) = Trainer(prior);
+        var (npe, log) = Trainer(prior);
         manual_seed(1);
         var theta = prior.Sample(50);
         theta[7, 1] = tensor(3.5f);
         theta[9, 0] = tensor(-2f);
         npe.AppendSimulations(theta, randn(50, 2));
-        var w = warnings.Single(m => m.Contains("outside the prior"));
+        var w = log.Warnings.Single(m => m.Contains("outside the prior"));
         Assert.That(w, Does.Contain("2 of 50").And.Contain("row 7").And.Contain("3.5"));
     }
 
@@ -49,15 +50,15 @@ public class AppendSimulationsChecksTests
     {
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { 0, 0, 0 }, new float[] { 1, 1, 1 });
-        var (npe, warnings) = Trainer(prior);
+        var (npe, log) = Trainer(prior);
         var theta = prior.Sample(30);
         theta[.., 2] = tensor(0.5f);
         var x = randn(30, 4);
         x[.., 1] = tensor(2f);
         x[.., 3] = tensor(-1f);
         npe.AppendSimulations(theta, x);
-        Assert.That(warnings.Single(m => m.Contains("of theta are constant")), Does.Contain("column(s) 2)"));
-        Assert.That(warnings.Single(m => m.Contains("of x are constant")), Does.Contain("column(s) 1, 3)"));
-        Assert.That(warnings.Any(m => m.Contains("outside the prior")), Is.False);
+        Assert.That(log.Warnings.Single(m => m.Contains("of theta are constant")), Does.Contain("column(s) 2)"));
+        Assert.That(log.Warnings.Single(m => m.Contains("of x are constant")), Does.Contain("column(s) 1, 3)"));
+        Assert.That(log.Warnings.Any(m => m.Contains("outside the prior")), Is.False);
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
@@ -6,6 +8,7 @@ using Sbi.Estimators;
 using Sbi.IO;
 using Sbi.Numpy;
 using Sbi.Posteriors;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -56,7 +59,7 @@ public class ModelIntegrityTests
             bytes[5] ^= 0x01;   // one bit of one float: a valid file that samples differently
             return NpyArray.FromBytes(a.ElementType, a.Shape, bytes);
         });
-        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, log: SbiLog.Silent));
+        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, logger: NullLogger.Instance));
         Assert.That(e!.Message, Does.Contain(path).And.Contain(Weight).And.Contain("expected").And.Contain("actual"));
     }
 
@@ -67,13 +70,14 @@ public class ModelIntegrityTests
         using var scope = NewDisposeScope();
         var theta = randn(20, 2);
         var x = randn(1, 2);
-        var before = ModelFile.LoadParts(path, log: SbiLog.Silent).Estimator.LogProb(theta, x);
+        var before = ModelFile.LoadParts(path, logger: NullLogger.Instance).Estimator.LogProb(theta, x);
         Rewrite(path, (key, a) => key == "config_json" ? WithConfig(a, j => j.Remove("member_sha256")) : a);
-        var notes = new List<string>();
-        var log = new SbiLog { Info = notes.Add, Warning = notes.Add };
-        var after = ModelFile.LoadParts(path, log: log).Estimator.LogProb(theta, x);
-        Assert.That(notes, Has.Count.EqualTo(1));
-        Assert.That(notes[0], Does.Contain("member digests"));
+        var log = new ListLogger();
+        var after = ModelFile.LoadParts(path, logger: log).Estimator.LogProb(theta, x);
+        Assert.That(log.Entries, Has.Count.EqualTo(1));
+        Assert.That(log.Entries[0].Level, Is.EqualTo(LogLevel.Information), "a note, not a warning");
+        Assert.That(log.Entries[0].EventId, Is.EqualTo(LogEvents.ModelFiles));
+        Assert.That(log.Entries[0].Message, Does.Contain("member digests"));
         Assert.That(after.sub(before).abs().max().item<float>(), Is.EqualTo(0f));
     }
 
@@ -86,7 +90,7 @@ public class ModelIntegrityTests
         using var prior = new BoxUniform(new float[] { -5, -5 }, new float[] { 5, 5 });
         var path = Path.Combine(_dir, "nan.npz");
         ModelFile.Save(path, est, prior);
-        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, log: SbiLog.Silent));
+        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, logger: NullLogger.Instance));
         Assert.That(e!.Message, Does.Contain(Weight).And.Contain("non-finite"));
     }
 
@@ -99,7 +103,7 @@ public class ModelIntegrityTests
         est.Net.UseFusedSampler = fused;
         using (no_grad()) est.state_dict()[Weight][1, 0] = tensor(float.PositiveInfinity);
         using var prior = new BoxUniform(new float[] { -5, -5 }, new float[] { 5, 5 });
-        var post = new DirectPosterior(est, prior, log: SbiLog.Silent);
+        var post = new DirectPosterior(est, prior, logger: NullLogger.Instance);
         var x = zeros(1, 2);
         var e = Assert.Throws<InvalidOperationException>(() => post.Sample(10, x));
         Assert.That(e!.Message, Does.Contain(Weight));
@@ -122,7 +126,7 @@ public class ModelIntegrityTests
         Rewrite(path, (key, a) => key == "config_json" ? WithConfig(a, j => j["hidden_features"] = 1_000_000_000) : a);
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         var clock = Stopwatch.StartNew();
-        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, log: SbiLog.Silent));
+        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, logger: NullLogger.Instance));
         clock.Stop();
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         Assert.That(e!.Message, Does.Contain("hidden_features").And.Contain("1000000000"));
@@ -137,7 +141,7 @@ public class ModelIntegrityTests
         var path = SavedMaf();
         // 17 fits in the weights' longest axis, so only the family's inference (hidden width 16) can tell.
         Rewrite(path, (key, a) => key == "config_json" ? WithConfig(a, j => j["hidden_features"] = 17) : a);
-        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, log: SbiLog.Silent));
+        var e = Assert.Throws<SbiDataException>(() => ModelFile.Load(path, logger: NullLogger.Instance));
         Assert.That(e!.Message, Does.Contain("hidden_features").And.Contain("17").And.Contain("16"));
     }
 

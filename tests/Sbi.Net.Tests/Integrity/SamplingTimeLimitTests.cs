@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using NUnit.Framework;
 using Sbi.Distributions;
@@ -15,7 +16,7 @@ public class SamplingTimeLimitTests
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(3);
 
     private static DirectPosterior Outside(BoxUniform prior) =>
-        new(new GaussianEstimator(1, 1, a: 0, b: 10), prior, log: SbiLog.Silent);
+        new(new GaussianEstimator(1, 1, a: 0, b: 10), prior, logger: NullLogger.Instance);
 
     private static void AssertTimesOut(Action call)
     {

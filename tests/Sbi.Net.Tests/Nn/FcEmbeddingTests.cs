@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -41,7 +42,7 @@ public class FcEmbeddingTests
         var theta = prior.Sample(600);
         var x = cat(new[] { theta, theta.square(), theta.sin() }, 1) + 0.1 * randn(600, 6);
         var builder = PosteriorNn.Build(new DensityEstimatorOptions { Model = model, EmbeddingNet = () => new FcEmbedding(6, 5) });
-        var npe = new NpeB(prior, builder, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, builder, showProgressBars: false, logger: NullLogger.Instance);
         var net = npe.AppendSimulations(theta, x).Train(maxNumEpochs: 1);
         Assert.That(npe.Summary.EpochsTrained[0], Is.EqualTo(2));
         Assert.That(net.Config.C, Is.EqualTo(5));

@@ -1,6 +1,8 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Posteriors;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -19,7 +21,7 @@ public class DirectPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(0);
         using var prior = new BoxUniform(new float[] { 0 }, new float[] { 5 });
-        var post = new DirectPosterior(new GaussianEstimator(1, 1), prior, log: SbiLog.Silent).SetDefaultX(tensor(new float[] { 0 }));
+        var post = new DirectPosterior(new GaussianEstimator(1, 1), prior, logger: NullLogger.Instance).SetDefaultX(tensor(new float[] { 0 }));
         double acc = post.LeakageCorrection(post.DefaultX!);
         Assert.That(Tolerances.BinomialZ(acc, 0.5, 10_000 / acc), Is.LessThanOrEqualTo(Tolerances.MonteCarloZ), $"acceptance {acc}");
         var theta = tensor(new float[,] { { 0.5f }, { 1.5f }, { -0.5f } });
@@ -44,7 +46,7 @@ public class DirectPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(1);
         using var prior = new BoxUniform(new float[] { 0, 0 }, new float[] { 5, 5 });
-        var post = new DirectPosterior(new GaussianEstimator(2, 1), prior, log: SbiLog.Silent);
+        var post = new DirectPosterior(new GaussianEstimator(2, 1), prior, logger: NullLogger.Instance);
         var (s, acc) = post.SampleWithAcceptance(5000, tensor(new float[] { 0 }));
         Assert.That(s.shape, Is.EqualTo(new long[] { 5000, 2 }));
         Assert.That(prior.WithinSupport(s).all().item<bool>());
@@ -60,10 +62,10 @@ public class DirectPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(2);
         using var prior = new BoxUniform(new float[] { 6 }, new float[] { 7 });
-        var warnings = new List<string>();
-        var post = new DirectPosterior(new GaussianEstimator(1, 1), prior, log: new SbiLog { Warning = warnings.Add, Info = _ => { } });
+        var log = new ListLogger();
+        var post = new DirectPosterior(new GaussianEstimator(1, 1), prior, logger: log);
         Assert.Throws<TimeoutException>(() => post.Sample(10, tensor(new float[] { 0 }), maxSamplingTime: TimeSpan.FromSeconds(0.3)));
-        Assert.That(warnings.Any(w => w.Contains("accepted")), "a low-acceptance warning was logged");
+        Assert.That(log.Warnings.Any(w => w.Contains("accepted")), "a low-acceptance warning was logged");
     }
 
     [Test]
@@ -71,7 +73,7 @@ public class DirectPosteriorTests
     {
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { 0 }, new float[] { 1 });
-        var post = new DirectPosterior(new GaussianEstimator(1, 2), prior, log: SbiLog.Silent);
+        var post = new DirectPosterior(new GaussianEstimator(1, 2), prior, logger: NullLogger.Instance);
         Assert.Throws<InvalidOperationException>(() => post.Sample(5));
         Assert.That(Assert.Throws<ArgumentException>(() => post.SetDefaultX(tensor(new float[] { 1, float.NaN })))!.Message, Does.Contain("finite"));
         Assert.That(Assert.Throws<ArgumentException>(() => post.SetDefaultX(tensor(new float[] { 1, 2, 3 })))!.Message, Does.Contain("(3)"));
@@ -85,7 +87,7 @@ public class DirectPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(3);
         using var prior = new BoxUniform(new float[] { -3, -3 }, new float[] { 3, 3 });
-        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1.0, b: 0.5), prior, log: SbiLog.Silent).SetDefaultX(tensor(new float[] { 1 }));
+        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1.0, b: 0.5), prior, logger: NullLogger.Instance).SetDefaultX(tensor(new float[] { 1 }));
         var map = post.Map(numIter: 300, numInitSamples: 200, numToOptimize: 20).data<float>().ToArray();
         // Map's Adam (lr 0.01) ends within its largest step of the mode (1.5, 1.5).
         Assert.That(map[0], Is.EqualTo(1.5).Within(Tolerances.AdamMaxStep(0.01)));

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Normal = MathNet.Numerics.Distributions.Normal;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Posteriors;
 using Sbi.Posteriors.Parameters;
 using Sbi.Potentials;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -32,7 +34,7 @@ public class ImportanceSamplingPosteriorTests
         using var prior = new BoxUniform(new float[] { -1 }, new float[] { 4 });
         var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(new GaussianEstimator(1, 1, a: 1), prior, tensor(new float[] { 0.5f }));
         const int k = 1000, n = 2000;
-        var post = new ImportanceSamplingPosterior(potential, prior, transform, new ImportanceSamplingPosteriorParameters(oversamplingFactor: k, maxSamplingBatchSize: 700), SbiLog.Silent);
+        var post = new ImportanceSamplingPosterior(potential, prior, transform, new ImportanceSamplingPosteriorParameters(oversamplingFactor: k, maxSamplingBatchSize: 700), NullLogger.Instance);
         var samples = post.Sample(n);
         Assert.That(samples.shape, Is.EqualTo(new long[] { n, 1 }), "exactly n samples over several batches");
         Assert.That(prior.WithinSupport(samples).all().item<bool>());
@@ -62,7 +64,7 @@ public class ImportanceSamplingPosteriorTests
         double[] mu = { 0.5, -0.3 };
         double sigma = 0.6, s = 1.5, c = 1.7;
         using var proposal = new MultivariateNormal(zeros(2), (s * s) * eye(2));
-        var post = new ImportanceSamplingPosterior(new ShiftedGaussianPotential(mu, sigma, c), proposal, log: SbiLog.Silent);
+        var post = new ImportanceSamplingPosterior(new ShiftedGaussianPotential(mu, sigma, c), proposal, logger: NullLogger.Instance);
         post.SetDefaultX(zeros(1));
         const int n = 20_000;
         double logZ = post.EstimateLogNormalizationConstant(numSamples: n);
@@ -95,26 +97,25 @@ public class ImportanceSamplingPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(33);
         using var proposal = MultivariateNormal.Standard(1);
-        var warnings = new List<string>();
-        var log = new SbiLog { Warning = warnings.Add, Info = _ => { } };
+        var log = new ListLogger();
         var wide = new ImportanceSamplingPosterior(new ShiftedGaussianPotential([0], 10, 0), proposal,
-                                                   parameters: new ImportanceSamplingPosteriorParameters(method: "importance"), log: log);
+                                                   parameters: new ImportanceSamplingPosteriorParameters(method: "importance"), logger: log);
         wide.SetDefaultX(zeros(1));
         var weighted = wide.ImportanceSample(100_000);
         Assert.That(weighted.Samples.shape, Is.EqualTo(new long[] { 100_000, 1 }));
         var expected = wide.Potential.Evaluate(weighted.Samples, false) - proposal.LogProb(weighted.Samples);
         Assert.That(weighted.LogWeights.eq(expected).all().item<bool>(), "log w = potential − log proposal");
         Assert.That(weighted.ParetoK, Is.GreaterThan(ImportanceWeights.ParetoKThreshold));
-        Assert.That(warnings.Count(w => w.Contains("Pareto")), Is.EqualTo(1));
+        Assert.That(log.Warnings.Count(w => w.Contains("Pareto")), Is.EqualTo(1));
         var e = Assert.Throws<InvalidOperationException>(() => wide.Sample(10))!;
         Assert.That(e.Message, Does.Contain("ImportanceSample"));
 
-        warnings.Clear();
-        var narrow = new ImportanceSamplingPosterior(new ShiftedGaussianPotential([0], 0.8, 0), proposal, log: log);
+        log.Clear();
+        var narrow = new ImportanceSamplingPosterior(new ShiftedGaussianPotential([0], 0.8, 0), proposal, logger: log);
         narrow.SetDefaultX(zeros(1));
         var ok = narrow.ImportanceSample(100_000);
         Assert.That(ok.ParetoK, Is.LessThan(0));
-        Assert.That(warnings, Is.Empty);
+        Assert.That(log.Warnings, Is.Empty);
         Assert.That(narrow.Sample(50).shape, Is.EqualTo(new long[] { 50, 1 }));
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using NUnit.Framework;
 using Sbi.Distributions;
@@ -22,10 +24,10 @@ namespace Sbi.Tests.Posteriors;
 /// </summary>
 public class McmcPosteriorTests
 {
-    internal static McmcPosterior Build(ConditionalDensityEstimator estimator, IDistribution prior, McmcPosteriorParameters parameters, SbiLog? log = null)
+    internal static McmcPosterior Build(ConditionalDensityEstimator estimator, IDistribution prior, McmcPosteriorParameters parameters, ILogger? logger = null)
     {
         var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
-        return new McmcPosterior(potential, prior, transform, parameters, log ?? SbiLog.Silent);
+        return new McmcPosterior(potential, prior, transform, parameters, logger ?? NullLogger.Instance);
     }
 
     /// <summary>
@@ -215,13 +217,13 @@ public class McmcPosteriorTests
     {
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { -5 }, new float[] { 5 });
-        var warnings = new List<string>();
-        var post = Build(new GaussianEstimator(1, 1), prior, new McmcPosteriorParameters(), new SbiLog { Warning = warnings.Add, Info = _ => { } });
+        var log = new ListLogger();
+        var post = Build(new GaussianEstimator(1, 1), prior, new McmcPosteriorParameters(), log);
         post.SetDefaultX(tensor(new float[] { 0f }));
         var theta = tensor(new float[,] { { 0.5f }, { 6f } });
         Assert.That(post.LogProb(theta).eq(post.Potential.Evaluate(theta, false)).all().item<bool>());
         post.LogProb(theta);
-        Assert.That(warnings.Count(w => w.Contains("unnormalised")), Is.EqualTo(1), string.Join("\n", warnings));
+        Assert.That(log.Warnings.Count(w => w.Contains("unnormalised")), Is.EqualTo(1), string.Join("\n", log.Warnings));
         Assert.That(((IPosterior)post).IsNormalized, Is.False);
     }
 
@@ -234,14 +236,14 @@ public class McmcPosteriorTests
     {
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { -5 }, new float[] { 5 });
-        var info = new List<string>();
+        var log = new ListLogger();
         var post = Build(new GaussianEstimator(1, 1), prior, new McmcPosteriorParameters(method: "slice_pymc", numChains: 4, seed: 46),
-                         new SbiLog { Warning = _ => { }, Info = info.Add });
+                         log);
         post.SetDefaultX(tensor(new float[] { 0f }));
         var reports = new List<McmcProgress>();
         post.Sample(100, null, new Progress(reports.Add));
         post.Sample(100);
-        Assert.That(info.Count(l => l.Contains("slice_pymc") && l.Contains("PyMC") && l.Contains("slice_np_vectorized")), Is.EqualTo(1), string.Join("\n", info));
+        Assert.That(log.Infos.Count(l => l.Contains("slice_pymc") && l.Contains("PyMC") && l.Contains("slice_np_vectorized")), Is.EqualTo(1), string.Join("\n", log.Infos));
         Assert.That(reports, Is.Not.Empty);
         Assert.That(reports[^1].DrawsDone, Is.EqualTo(reports[^1].DrawsTotal));
         using var cancelled = new CancellationTokenSource();
@@ -282,7 +284,7 @@ public class McmcPosteriorTests
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { -5 }, new float[] { 5 });
         var post = new McmcPosterior(new ConstantPotential(double.NegativeInfinity), prior, null,
-                                     new McmcPosteriorParameters(initStrategy: strategy, numChains: 2, numCandidateSamples: 100, seed: 48), SbiLog.Silent);
+                                     new McmcPosteriorParameters(initStrategy: strategy, numChains: 2, numCandidateSamples: 100, seed: 48), NullLogger.Instance);
         var e = Assert.Throws<InvalidOperationException>(() => post.Sample(10, zeros(1)))!;
         Assert.That(e.Message, Does.Contain($"'{strategy}'"));
         Assert.That(e.Message, strategy == "proposal" ? Does.Contain("cannot move").And.Contain("'sir'") : Does.Contain("no candidate with mass"));
@@ -300,16 +302,16 @@ public class McmcPosteriorTests
         var identity = new AffineBijector(zeros(1), ones(1));
         var potential = new SpikePotential();
         var stuck = new McmcPosterior(potential, new FixedStarts([2f, 2f]), identity,
-                                      new McmcPosteriorParameters(initStrategy: "proposal", numChains: 2, warmupSteps: 5, seed: 49), SbiLog.Silent);
+                                      new McmcPosteriorParameters(initStrategy: "proposal", numChains: 2, warmupSteps: 5, seed: 49), NullLogger.Instance);
         var all = Assert.Throws<InvalidOperationException>(() => stuck.Sample(20, zeros(1)))!;
         Assert.That(all.Message, Does.Contain("every one of the 2 chains stayed at its start"));
 
-        var warnings = new List<string>();
+        var log = new ListLogger();
         var some = new McmcPosterior(potential, new FixedStarts([2f, 0.3f, 2f, -0.2f]), identity,
                                      new McmcPosteriorParameters(initStrategy: "proposal", numChains: 4, warmupSteps: 5, seed: 50),
-                                     new SbiLog { Warning = warnings.Add, Info = _ => { } });
+                                     log);
         Assert.That(some.Sample(40, zeros(1)).shape, Is.EqualTo(new long[] { 40, 1 }));
-        Assert.That(warnings.Any(w => w.Contains("2 of 4 chains never moved") && w.Contains("chains 0, 2")), string.Join("\n", warnings));
+        Assert.That(log.Warnings.Any(w => w.Contains("2 of 4 chains never moved") && w.Contains("chains 0, 2")), string.Join("\n", log.Warnings));
     }
 
     /// <summary>
@@ -321,14 +323,14 @@ public class McmcPosteriorTests
     public void UnmixedChainsAreWarnedAbout()
     {
         using var scope = NewDisposeScope();
-        var warnings = new List<string>();
+        var log = new ListLogger();
         var post = new McmcPosterior(new TwoModes(), new FixedStarts([-4f, 4f, -4f, 4f]), new AffineBijector(zeros(1), ones(1)),
                                      new McmcPosteriorParameters(initStrategy: "proposal", numChains: 4, warmupSteps: 10, seed: 56),
-                                     new SbiLog { Warning = warnings.Add, Info = _ => { } });
+                                     log);
         post.Sample(400, zeros(1));
         Assert.That(post.Diagnostics!.MaxSplitRhat, Is.GreaterThan(McmcPosterior.RhatThreshold));
-        Assert.That(warnings.Any(w => w.Contains("split-R̂") && w.Contains("1.01") && w.Contains("WarmupSteps") && w.Contains("NumChains")),
-                    string.Join("\n", warnings));
+        Assert.That(log.Warnings.Any(w => w.Contains("split-R̂") && w.Contains("1.01") && w.Contains("WarmupSteps") && w.Contains("NumChains")),
+                    string.Join("\n", log.Warnings));
     }
 
     /// <summary>
@@ -363,7 +365,7 @@ public class McmcPosteriorTests
         Assert.That(((McmcPosterior)PosteriorBuilder.Build(estimator, prior, "mcmc")).Parameters, Is.EqualTo(new McmcPosteriorParameters()));
 
         manual_seed(52);
-        var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false, logger: NullLogger.Instance);
         var theta = prior.Sample(200);
         var net = npe.AppendSimulations(theta, theta + 0.3 * randn_like(theta)).Train(maxNumEpochs: 1, trainingBatchSize: 50);
         var mcmc = (McmcPosterior)npe.BuildPosterior("mcmc", new McmcPosteriorParameters(numChains: 4, warmupSteps: 20, seed: 1));
@@ -381,7 +383,7 @@ public class McmcPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(53);
         using var prior = new BoxUniform(new float[] { -2, -2 }, new float[] { 2, 2 });
-        var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false, logger: NullLogger.Instance);
         var theta = prior.Sample(200);
         npe.AppendSimulations(theta, theta + 0.3 * randn_like(theta)).Train(maxNumEpochs: 1, trainingBatchSize: 50);
         var xo = tensor(new float[] { 0.5f, -0.5f });

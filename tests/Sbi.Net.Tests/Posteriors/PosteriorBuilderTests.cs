@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -19,7 +20,7 @@ public class PosteriorBuilderTests
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { -2, -2 }, new float[] { 2, 2 });
         var estimator = new GaussianEstimator(2, 1);
-        Assert.That(PosteriorBuilder.Build(estimator, prior, log: SbiLog.Silent), Is.TypeOf<DirectPosterior>(), "direct is the default");
+        Assert.That(PosteriorBuilder.Build(estimator, prior, logger: NullLogger.Instance), Is.TypeOf<DirectPosterior>(), "direct is the default");
         var direct = (DirectPosterior)PosteriorBuilder.Build(estimator, prior, "direct", new DirectPosteriorParameters(maxSamplingBatchSize: 123, enableTransform: false));
         Assert.That((direct.MaxSamplingBatchSize, direct.EnableTransform), Is.EqualTo((123, false)));
         var rp = new RejectionPosteriorParameters(m: 1.5);
@@ -53,7 +54,7 @@ public class PosteriorBuilderTests
         using var scope = NewDisposeScope();
         manual_seed(5);
         using var prior = new BoxUniform(new float[] { -2, -2 }, new float[] { 2, 2 });
-        var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false, logger: NullLogger.Instance);
         var theta = prior.Sample(200);
         var net = npe.AppendSimulations(theta, theta + 0.3 * randn_like(theta)).Train(maxNumEpochs: 1, trainingBatchSize: 50);
         var xo = tensor(new float[] { 0.5f, -0.5f });

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using Normal = MathNet.Numerics.Distributions.Normal;
 using NUnit.Framework;
@@ -5,6 +7,7 @@ using Sbi.Distributions;
 using Sbi.Posteriors;
 using Sbi.Posteriors.Parameters;
 using Sbi.Potentials;
+using Sbi.Testing;
 using Sbi.Utils;
 using static TorchSharp.torch;
 
@@ -18,11 +21,11 @@ namespace Sbi.Tests.Posteriors;
 /// </summary>
 public class RejectionPosteriorTests
 {
-    private static RejectionPosterior Build(Sbi.Estimators.ConditionalDensityEstimator estimator, IDistribution prior, SbiLog? log = null,
+    private static RejectionPosterior Build(Sbi.Estimators.ConditionalDensityEstimator estimator, IDistribution prior, ILogger? logger = null,
                                             RejectionPosteriorParameters? parameters = null)
     {
         var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(estimator, prior, null);
-        return new RejectionPosterior(potential, prior, transform, parameters, log ?? SbiLog.Silent);
+        return new RejectionPosterior(potential, prior, transform, parameters, logger ?? NullLogger.Instance);
     }
 
     /// <summary>
@@ -128,14 +131,14 @@ public class RejectionPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(24);
         using var prior = new BoxUniform(new float[] { -100 }, new float[] { 100 });
-        var warnings = new List<string>();
-        var post = Build(new GaussianEstimator(1, 1, sigma: 0.01), prior, new SbiLog { Warning = warnings.Add, Info = _ => { } });
+        var log = new ListLogger();
+        var post = Build(new GaussianEstimator(1, 1, sigma: 0.01), prior, log);
         post.SetDefaultX(tensor(new float[] { 0 }));
         var limit = TimeSpan.FromSeconds(0.5);
         var clock = Stopwatch.StartNew();
         Assert.Throws<TimeoutException>(() => post.SampleWithAcceptance(1_000_000, maxSamplingTime: limit));
         Assert.That(clock.Elapsed, Is.LessThan(limit + TimeSpan.FromSeconds(2)));
-        Assert.That(warnings.Count(w => w.Contains("accepted")), Is.EqualTo(1), string.Join("\n", warnings));
+        Assert.That(log.Warnings.Count(w => w.Contains("accepted")), Is.EqualTo(1), string.Join("\n", log.Warnings));
         var partial = post.SampleWithAcceptance(1_000_000, maxSamplingTime: limit, returnPartialOnTimeout: true);
         Assert.That(partial.Samples.shape[0], Is.InRange(1, 999_999), "a partial result on request");
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using MathNet.Numerics.Distributions;
 using NUnit.Framework;
 using Sbi.Distributions;
@@ -23,7 +24,7 @@ public class SampleBatchedTests
         using var scope = NewDisposeScope();
         manual_seed(11);
         using var prior = new BoxUniform(new float[] { -3, -3 }, new float[] { 3, 3 });
-        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1), prior, log: SbiLog.Silent);
+        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1), prior, logger: NullLogger.Instance);
         double[] mus = { -1, 0, 2.5 };
         var xs = tensor(mus.Select(m => (float)m).ToArray()).reshape(3, 1);
         const int n = 4000;
@@ -48,7 +49,7 @@ public class SampleBatchedTests
     {
         using var scope = NewDisposeScope();
         using var prior = new BoxUniform(new float[] { -3, -3 }, new float[] { 3, 3 });
-        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1), prior, log: SbiLog.Silent);
+        var post = new DirectPosterior(new GaussianEstimator(2, 1, a: 1), prior, logger: NullLogger.Instance);
         var ex = Assert.Throws<ArgumentException>(() => post.SampleBatched(10, zeros(4, 2)));
         Assert.That(ex!.ParamName, Is.EqualTo("xs"));
         Assert.Throws<ArgumentOutOfRangeException>(() => post.SampleBatched(0, zeros(4, 1)));

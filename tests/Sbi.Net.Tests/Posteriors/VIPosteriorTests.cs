@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Posteriors;
 using Sbi.Posteriors.Parameters;
 using Sbi.Samplers.Vi;
+using Sbi.Testing;
 using Sbi.Utils;
 using Normal = MathNet.Numerics.Distributions.Normal;
 using static TorchSharp.torch;
@@ -40,9 +42,8 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(11);
         using var prior = new MultivariateNormal(zeros(2), 4 * eye(2));
-        var warnings = new List<string>();
-        var log = new SbiLog { Warning = warnings.Add, Info = _ => { } };
-        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma, c: 1.3), prior, new VIPosteriorParameters(q: "gaussian", viMethod: method), log: log);
+        var log = new ListLogger();
+        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma, c: 1.3), prior, new VIPosteriorParameters(q: "gaussian", viMethod: method), logger: log);
         post.Train(zeros(1), learningRate: 1e-2, maxNumIters: 1000, checkForConvergence: false, qualityControl: false);
         Assert.That(post.Mode, Is.EqualTo(VIMode.SingleX));
         Assert.That(post.TrainingSummary!.Iterations, Is.EqualTo(1000));
@@ -52,7 +53,7 @@ public class VIPosteriorTests
         var quality = post.Evaluate("psis", 50_000);
         Assert.That(quality.Value, Is.LessThan(ImportanceWeights.ParetoKThreshold), $"{method}: Pareto-k̂");
         Assert.That(quality.Good);
-        Assert.That(warnings, Is.Empty);
+        Assert.That(log.Warnings, Is.Empty);
     }
 
     /// <summary>
@@ -66,7 +67,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(12);
         using var prior = new MultivariateNormal(zeros(2), 4 * eye(2));
-        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma), prior, new VIPosteriorParameters(numTransforms: 2, hiddenFeatures: 20), log: SbiLog.Silent);
+        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma), prior, new VIPosteriorParameters(numTransforms: 2, hiddenFeatures: 20), logger: NullLogger.Instance);
         post.Train(zeros(1), learningRate: 5e-3, maxNumIters: 1000, checkForConvergence: false, qualityControl: false);
         var samples = post.Sample(20_000);
         var diff = (post.LogProb(samples).to(ScalarType.Float64) - VITargets.GaussianLogDensity(samples.to(ScalarType.Float64), Mu, Sigma)).data<double>().ToArray();
@@ -93,7 +94,7 @@ public class VIPosteriorTests
         foreach (var method in new[] { "rKL", "fKL", "IW" })
         {
             manual_seed(13);
-            var post = new VIPosterior(new BimodalTarget(prior, a, s, w), prior, new VIPosteriorParameters(q: "gaussian", viMethod: method), log: SbiLog.Silent);
+            var post = new VIPosterior(new BimodalTarget(prior, a, s, w), prior, new VIPosteriorParameters(q: "gaussian", viMethod: method), logger: NullLogger.Instance);
             post.Train(zeros(1), learningRate: 1e-2, maxNumIters: 1000, checkForConvergence: false, qualityControl: false);
             var t1 = post.Sample(20_000).select(1, 0);
             double heavy = (t1 - a).abs().lt(1).to(ScalarType.Float64).mean().item<double>();
@@ -123,7 +124,7 @@ public class VIPosteriorTests
         foreach (var method in new[] { "rKL", "fKL", "IW" })
         {
             manual_seed(14);
-            var post = new VIPosterior(new BananaTarget(prior, 0.5), prior, new VIPosteriorParameters(q: "gaussian", viMethod: method), log: SbiLog.Silent);
+            var post = new VIPosterior(new BananaTarget(prior, 0.5), prior, new VIPosteriorParameters(q: "gaussian", viMethod: method), logger: NullLogger.Instance);
             post.Train(zeros(1), learningRate: 1e-2, maxNumIters: 1000, checkForConvergence: false, qualityControl: false);
             std[method] = post.Sample(n).select(1, 1).to(ScalarType.Float64).std().item<double>();
         }
@@ -149,15 +150,15 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(15);
         using var prior = MultivariateNormal.Standard(2);
-        var warnings = new List<string>();
+        var log = new ListLogger();
         var post = new VIPosterior(new GaussianTarget(prior, [0, 0], [10, 10]), prior, new VIPosteriorParameters(q: "gaussian"),
-                                   log: new SbiLog { Warning = warnings.Add, Info = _ => { } });
+                                   logger: log);
         // One step at a learning rate of 1e-12 leaves q at its initial N(0, I) (Adam moves each parameter by about lr).
         post.Train(zeros(1), learningRate: 1e-12, maxNumIters: 1, warmUpRounds: 0, qualityControl: false);
         var quality = post.Evaluate("psis", 200_000);
         Assert.That(quality.Value, Is.GreaterThan(ImportanceWeights.ParetoKThreshold));
         Assert.That(quality.Good, Is.False);
-        Assert.That(warnings, Has.Some.Contains("Pareto-k̂").And.Some.Contains("poor fit"));
+        Assert.That(log.Warnings, Has.Some.Contains("Pareto-k̂").And.Some.Contains("poor fit"));
     }
 
     /// <summary>
@@ -171,7 +172,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(16);
         using var prior = new BoxUniform(zeros(2), ones(2));
-        var post = new VIPosterior(new GaussianTarget(prior, [0.95, 0.5], [0.2, 0.2]), prior, new VIPosteriorParameters(numTransforms: 2, hiddenFeatures: 16), log: SbiLog.Silent);
+        var post = new VIPosterior(new GaussianTarget(prior, [0.95, 0.5], [0.2, 0.2]), prior, new VIPosteriorParameters(numTransforms: 2, hiddenFeatures: 16), logger: NullLogger.Instance);
         post.Train(zeros(1), maxNumIters: 200, learningRate: 5e-3, qualityControl: false);
         var samples = post.Sample(100_000);
         Assert.That(prior.WithinSupport(samples).all().item<bool>());
@@ -193,7 +194,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(16);
         using var prior = new BoxUniform(zeros(2), ones(2));
-        var post = new VIPosterior(new GaussianTarget(prior, [0.95, 0.5], [0.2, 0.2]), prior, new VIPosteriorParameters(viMethod: method), log: SbiLog.Silent);
+        var post = new VIPosterior(new GaussianTarget(prior, [0.95, 0.5], [0.2, 0.2]), prior, new VIPosteriorParameters(viMethod: method), logger: NullLogger.Instance);
         post.Train(zeros(1), maxNumIters: 20, qualityControl: false);
         Assert.That(post.TrainingSummary!.Iterations, Is.EqualTo(20));
         Assert.That(prior.WithinSupport(post.Sample(10_000)).all().item<bool>());
@@ -210,7 +211,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(17);
         using var prior = new MultivariateNormal(zeros(2), 4 * eye(2));
-        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma), prior, new VIPosteriorParameters(q: "gaussian"), log: SbiLog.Silent);
+        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma), prior, new VIPosteriorParameters(q: "gaussian"), logger: NullLogger.Instance);
         var x = zeros(1, 1);
         var probe = tensor(new float[,] { { 0.4f, -0.2f }, { 1.0f, 0.5f }, { -0.5f, -1.5f } });
         var recorded = new Dictionary<int, float[]>();
@@ -243,7 +244,7 @@ public class VIPosteriorTests
         manual_seed(18);
         using var prior = new MultivariateNormal(zeros(2), 4 * eye(2));
         var target = new GaussianTarget(prior, Mu, Sigma);
-        var post = new VIPosterior(new FailingPotential(prior, target, failFromCall: 30), prior, new VIPosteriorParameters(q: "gaussian"), log: SbiLog.Silent);
+        var post = new VIPosterior(new FailingPotential(prior, target, failFromCall: 30), prior, new VIPosteriorParameters(q: "gaussian"), logger: NullLogger.Instance);
         var e = Assert.Throws<VITrainingException>(() => post.Train(zeros(1), qualityControl: false))!;
         Assert.That(e.Iteration, Is.EqualTo(30));
         Assert.That(e.Phase, Is.EqualTo("train"));
@@ -269,7 +270,7 @@ public class VIPosteriorTests
         var mdn = Sbi.Estimators.PosteriorNn.Build("mdn")(randn(50, 2), randn(50, 1));
         Assert.That(Assert.Throws<ArgumentException>(() => _ = new VIPosterior(target, prior, q: mdn))!.Message, Does.Contain("standard-normal base"));
 
-        var post = new VIPosterior(target, prior, new VIPosteriorParameters(q: "gaussian"), log: SbiLog.Silent);
+        var post = new VIPosterior(target, prior, new VIPosteriorParameters(q: "gaussian"), logger: NullLogger.Instance);
         var method = Assert.Throws<ArgumentException>(() => post.SetViMethod("KL"))!;
         Assert.That(method.Message, Does.Contain("'rKL', 'fKL', 'IW', 'alpha'").And.Contain("got 'KL'"));
         Assert.That(Assert.Throws<InvalidOperationException>(() => post.Train())!.Message, Does.Contain("Train needs an observation"));
@@ -297,7 +298,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(20);
         using var prior = new MultivariateNormal(zeros(2), eye(2));
-        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma), prior, new VIPosteriorParameters(numTransforms: 1, hiddenFeatures: 8), log: SbiLog.Silent);
+        var post = new VIPosterior(new GaussianTarget(prior, Mu, Sigma), prior, new VIPosteriorParameters(numTransforms: 1, hiddenFeatures: 8), logger: NullLogger.Instance);
         var x1 = tensor(new float[] { 0.3f });
         var x2 = tensor(new float[] { -1.7f });
         post.Train(x1, maxNumIters: 30, warmUpRounds: 5, qualityControl: false);
@@ -326,7 +327,7 @@ public class VIPosteriorTests
         var target = new LinearGaussianPosterior(prior, 0.5);
         var theta = prior.Sample(2000);
         var x = theta + 0.5 * randn_like(theta);
-        var post = new VIPosterior(target, prior, new VIPosteriorParameters(q: "gaussian"), log: SbiLog.Silent);
+        var post = new VIPosterior(target, prior, new VIPosteriorParameters(q: "gaussian"), logger: NullLogger.Instance);
         post.TrainAmortized(theta, x, nParticles: 64, learningRate: 1e-2, maxNumIters: 600, stopAfterIters: 600);
         Assert.That(post.Mode, Is.EqualTo(VIMode.Amortized));
         foreach (var xo in new[] { new float[] { 0, 0 }, new float[] { 1, -1 }, new float[] { -1.5f, 0.5f } })
@@ -356,7 +357,7 @@ public class VIPosteriorTests
         using var scope = NewDisposeScope();
         manual_seed(22);
         using var prior = new MultivariateNormal(zeros(2), 4 * eye(2));
-        var post = (VIPosterior)PosteriorBuilder.Build(new GaussianEstimator(2, 2, a: 1, sigma: 0.5), prior, "vi", new VIPosteriorParameters(q: "gaussian"), SbiLog.Silent);
+        var post = (VIPosterior)PosteriorBuilder.Build(new GaussianEstimator(2, 2, a: 1, sigma: 0.5), prior, "vi", new VIPosteriorParameters(q: "gaussian"), NullLogger.Instance);
         Assert.That(post.Mode, Is.EqualTo(VIMode.Untrained));
         var xo = tensor(new float[] { 0.7f, 0f });
         post.SetDefaultX(xo).Train(learningRate: 1e-2, maxNumIters: 1000, checkForConvergence: false, qualityControl: false);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Posteriors;
@@ -117,12 +118,12 @@ public class IidPotentialTests
         var x = zeros(3, 1);
         foreach (var kind in new[] { "direct", "rejection", "importance" })
         {
-            var posterior = PosteriorBuilder.Build(estimator, prior, kind, log: SbiLog.Silent);
+            var posterior = PosteriorBuilder.Build(estimator, prior, kind, logger: NullLogger.Instance);
             var e = Assert.Throws<ArgumentException>(() => posterior.SetDefaultX(x), kind)!;
             Assert.That(e.ParamName, Is.EqualTo("x"), kind);
             Assert.That(e.Message, Does.Contain("one observation").Or.Contain("batch 1"), kind);
         }
-        var mcmc = PosteriorBuilder.Build(estimator, prior, "mcmc", new McmcPosteriorParameters(), SbiLog.Silent);
+        var mcmc = PosteriorBuilder.Build(estimator, prior, "mcmc", new McmcPosteriorParameters(), NullLogger.Instance);
         Assert.That(mcmc.SetDefaultX(x).DefaultX!.shape, Is.EqualTo(new long[] { 3, 1 }), "MCMC takes them as iid trials");
     }
 }

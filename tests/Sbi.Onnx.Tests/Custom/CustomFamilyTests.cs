@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using Sbi.Distributions;
 using Sbi.Estimators;
@@ -38,7 +39,7 @@ public class CustomFamilyTests
         using var prior = new BoxUniform(new[] { -2f, -2f }, new[] { 2f, 2f });
         var theta = prior.Sample(2000);
         var x = theta + 0.3f * randn(2000, 2);
-        var npe = new NpeB(prior, ConditionalGaussianFamily.FamilyName, showProgressBars: false, log: SbiLog.Silent);
+        var npe = new NpeB(prior, ConditionalGaussianFamily.FamilyName, showProgressBars: false, logger: NullLogger.Instance);
         var net = npe.AppendSimulations(theta, x).Train(maxNumEpochs: 60);
         Assert.That(net, Is.InstanceOf<ConditionalGaussian>());
         Assert.That(net.Config.ZScoreX, Is.EqualTo(ZScoreMode.None), "the family's Configure rules are applied");

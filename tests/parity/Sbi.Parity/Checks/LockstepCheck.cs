@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using System.Globalization;
 using Sbi.Data;
@@ -52,7 +53,7 @@ public static class LockstepCheck
         manual_seed(seed);
         using var prior = new BoxUniform(zeros(3), ones(3));
         var xo = sbi.Tensor("x_o");
-        var trainer = new NpeB(prior, builder, showProgressBars: false, log: SbiLog.Silent) { Schedule = schedule };
+        var trainer = new NpeB(prior, builder, showProgressBars: false, logger: NullLogger.Instance) { Schedule = schedule };
         IDensity proposal = prior;
         DirectPosterior? posterior = null;
         var proposals = new List<DirectPosterior>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using System.Diagnostics;
 using Sbi.Data;
 using Sbi.Numpy;
@@ -31,7 +32,7 @@ public static class StatisticalCheck
         int d = (int)sbi["theta"].Shape[1];
         manual_seed(seed);
         using var prior = MultivariateNormal.Standard(d);
-        var trainer = new NpeB(prior, "maf", showProgressBars: false, log: SbiLog.Silent);
+        var trainer = new NpeB(prior, "maf", showProgressBars: false, logger: NullLogger.Instance);
         var net = trainer.AppendSimulations(sbi.Tensor("theta"), sbi.Tensor("x"), prior).Train();
         var samples = trainer.BuildPosterior(net).Sample(sbi["samples"].Shape[0], sbi.Tensor("x_o"));
         string note = $"Sbi.Net epochs {trainer.Summary.EpochsTrained[0]} ({clock.Elapsed.TotalSeconds:F0} s); sbi epochs {sbi.Info["epochs_trained"]?.ToJsonString()}";
@@ -46,7 +47,7 @@ public static class StatisticalCheck
         manual_seed(seed);
         using var prior = new BoxUniform(zeros(3), ones(3));
         var xo = sbi.Tensor("x_o");
-        var trainer = new NpeB(prior, "maf", showProgressBars: false, log: SbiLog.Silent);
+        var trainer = new NpeB(prior, "maf", showProgressBars: false, logger: NullLogger.Instance);
         IDensity proposal = prior;
         DirectPosterior? posterior = null;
         for (int r = 0; r < 5; r++)
