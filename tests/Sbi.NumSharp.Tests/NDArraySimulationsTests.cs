@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using NumSharp;
 using Sbi.Data;
@@ -19,7 +20,7 @@ public class NDArraySimulationsTests
 {
     private static NpeB Trainer(IDistribution prior) =>
         new(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 2 }), showProgressBars: false,
-            log: new SbiLog { Warning = _ => { }, Info = _ => { } });
+            logger: NullLogger.Instance);
 
     /// <summary>Round 0 of NPE-B on 200 simulations of x = θ + 0.1ε, 3 epochs (maxNumEpochs 2, sbi's rule), from one seed.</summary>
     private static TrainingSummary Train(Func<NpeB, Tensor, Tensor, NpeB> append)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using NUnit.Framework;
 using NumSharp;
 using Sbi.Distributions;
@@ -19,7 +20,7 @@ public class PosteriorNDArraysTests
         var theta = prior.Sample(200);
         var x = theta + 0.1 * randn_like(theta);
         var npe = new NpeB(prior, PosteriorNn.Build(new DensityEstimatorOptions { HiddenFeatures = 10, NumTransforms = 1 }), showProgressBars: false,
-                           log: new SbiLog { Warning = _ => { }, Info = _ => { } });
+                           logger: NullLogger.Instance);
         return npe.BuildPosterior(npe.AppendSimulations(theta, x).Train(maxNumEpochs: 1));
     }
 
