@@ -62,7 +62,7 @@ public class BenchPosteriorsTests
         Assert.That(r.Out, Does.Match(@"
 importance_fitted +200 +[0-9.]+ +[0-9,]+ +[01]\.[0-9]{3}  ESS [0-9,.]+ of 10,000, Pareto-k̂"));
         Assert.That(r.Out, Does.Match(@"
-rejection_fitted +200 +[0-9.]+ +[0-9,]+ +[01]\.[0-9]{3}  acceptance [0-9.]+(E-[0-9]+)?"));
+rejection_fitted +200 +[0-9.]+ +[0-9,]+ +[01]\.[0-9]{3}  acceptance [0-9.]+(E-[0-9]+)?, envelope search [0-9.]+ s, then [0-9,]+ candidates/s"));
         Assert.That(r.Out, Does.Match(@"
 vi_rKL +200 +[0-9.]+ +[0-9,]+ +[01]\.[0-9]{3}  Pareto-k̂ [-0-9.]+, trained 5 iterations \+ 100 warm-up in"));
         Assert.That(Npy.Read(Path.Combine(dir, "x_o.npy")).AsFloat32(), Is.All.EqualTo(0f));
