@@ -173,6 +173,8 @@ internal sealed unsafe class MafDensity
         var ys = new float[(layers + 1) * d];
         var acts = new float[layers * (blocks + 1) * h];
         var pps = new float[layers * p];
+        // Work arrays once per call: a stackalloc inside the row and layer loops would grow the stack by n·T blocks.
+        var gpp = new float[p];
         var gy = new float[d];
         var gz = new float[d];
         var ga = new float[h];
@@ -219,7 +221,6 @@ internal sealed unsafe class MafDensity
                 var pp = pps.AsSpan(t * p, p);
                 for (int j = 0; j < d; j++) gz[layer.Perm[j]] = gy[j];
                 // ∂/∂pp: z_j = s_j y_j + t_j with s_j = softplus(u_j) + ε, and log s_j in the log-determinant.
-                Span<float> gpp = stackalloc float[p];
                 for (int j = 0; j < d; j++)
                 {
                     float u = pp[2 * j], sc = VectorMath.Softplus(u) + MafLayout.MinScale;
