@@ -89,20 +89,13 @@ public sealed class TransformedPotentialTarget : IMcmcTarget
     }
 
     /// <summary>
-    /// The potential itself at θ rows (n, D), without gradient: through the fused density where <see cref="LogDensity"/>
-    /// uses it (what the init strategies weigh their candidates with), else <see cref="BasePotential.Evaluate"/>; (n).
+    /// The potential itself at θ rows (n, D), without gradient (what the init strategies weigh their candidates with):
+    /// <see cref="BasePotential.Evaluate"/>, which for sbi's MAF on the CPU takes the same fused density; (n).
     /// </summary>
     public Tensor Potential(Tensor theta)
     {
         ArgumentNullException.ThrowIfNull(theta);
-        if (_fused is null) return _potential.Evaluate(theta, trackGradients: false);
-        using var scope = NewDisposeScope();
-        using var _ = no_grad();
-        var th = (theta.dim() == 1 ? theta.unsqueeze(0) : theta).to(ScalarType.Float32, CPU).contiguous();
-        int n = (int)th.shape[0];
-        var lq = new float[n];
-        _fused.LogProb(th.data<float>().ToArray(), n, lq);
-        return where(Support.Within(_prior!, th), tensor(lq), tensor(float.NegativeInfinity)).MoveToOuterDisposeScope();
+        return _potential.Evaluate(theta, trackGradients: false);
     }
 
     /// <summary>PosteriorBasedPotential.Evaluate's support check and log q from the fused kernel, minus the Jacobian term.</summary>
