@@ -81,9 +81,8 @@ public static class PosteriorBench
         var direct = (DirectPosterior)PosteriorBuilder.Build(estimator, task.Prior, "direct");
         var s = direct.Sample(PosteriorBenchSettings.FittedProposalSamples, task.XO).to(ScalarType.Float64);
         var mean = s.mean([0]);
-        var centred = s.sub(mean);
-        using TorchSharp.Scalar scale = PosteriorBenchSettings.FittedProposalInflation / (s.shape[0] - 1.0);
-        var covariance = centred.t().matmul(centred).mul(scale);
+        using TorchSharp.Scalar inflation = PosteriorBenchSettings.FittedProposalInflation;
+        var covariance = s.t().cov().mul(inflation);   // torch.cov: the unbiased (n − 1) estimate
         return (mean.to(ScalarType.Float32).MoveToOuterDisposeScope(), covariance.to(ScalarType.Float32).MoveToOuterDisposeScope());
     }
 
