@@ -108,17 +108,20 @@ internal sealed class SampleMethod
             ("--mcmc-method", v.McmcMethod is not null), ("--num-chains", v.NumChains is not null), ("--warmup", v.Warmup is not null),
             ("--thin", v.Thin is not null), ("--num-workers", v.NumWorkers is not null), ("--init-strategy", v.InitStrategy is not null),
         };
-        if (v.SampleWith != "mcmc" && mcmcOptions.FirstOrDefault(o => o.Given) is { Flag: { } flag })
-            throw new UsageException($"{flag} applies to --sample-with mcmc only; got --sample-with {v.SampleWith}");
         var viOptions = new (string Flag, bool Given)[]
         {
             ("--vi-method", v.ViMethod is not null), ("--q", v.Q is not null), ("--vi-max-iters", v.ViMaxIters is not null),
             ("--vi-particles", v.ViParticles is not null), ("--save-vi", v.SaveVi is not null),
         };
-        if (v.SampleWith != "vi" && viOptions.FirstOrDefault(o => o.Given) is { Flag: { } viFlag })
-            throw new UsageException($"{viFlag} applies to --sample-with vi only; got --sample-with {v.SampleWith}");
-        if (v.SampleWith != "importance" && v.ImportanceMethod is not null)
-            throw new UsageException($"--importance-method applies to --sample-with importance only; got --sample-with {v.SampleWith}");
+        OnlyWith("mcmc", mcmcOptions);
+        OnlyWith("vi", viOptions);
+        OnlyWith("importance", [("--importance-method", v.ImportanceMethod is not null)]);
+        // An option of another method than --sample-with is refused rather than ignored.
+        void OnlyWith(string method, (string Flag, bool Given)[] options)
+        {
+            if (v.SampleWith != method && options.FirstOrDefault(o => o.Given) is { Flag: { } flag })
+                throw new UsageException($"{flag} applies to --sample-with {method} only; got --sample-with {v.SampleWith}");
+        }
         switch (v.SampleWith)
         {
             case "direct":
