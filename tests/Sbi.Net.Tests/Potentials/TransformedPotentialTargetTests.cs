@@ -113,12 +113,7 @@ public class TransformedPotentialTargetTests
         using var prior = new MultivariateNormal(zeros(3), 2 * eye(3));
         var net = TinyMaf(3, 2);
         var x = tensor(new float[] { 0.4f, -0.3f });
-        var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(net, prior, x);
-        // The module path end to end: the potential's own no-gradient fast path off too.
-        var (modulePotential, _) = PotentialFactory.PosteriorEstimatorBased(net, prior, x);
-        modulePotential.AllowFused = false;
-        var fused = new TransformedPotentialTarget(potential, transform, 3);
-        var modules = new TransformedPotentialTarget(modulePotential, transform, 3, null, allowFused: false);
+        var (fused, modules, modulePotential, transform) = BothPaths(net, prior, x);
         Assert.That(fused.UsesFusedDensity && !modules.UsesFusedDensity);
         manual_seed(6);
         var zt = randn(200, 3);
@@ -158,11 +153,7 @@ public class TransformedPotentialTargetTests
         using var owned = (IDisposable)prior;
         var net = TinyMaf(3, 2);
         var x = tensor(new float[] { 0.4f, -0.3f });
-        var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(net, prior, x);
-        var (modulePotential, _) = PotentialFactory.PosteriorEstimatorBased(net, prior, x);
-        modulePotential.AllowFused = false;
-        var fused = new TransformedPotentialTarget(potential, transform, 3);
-        var modules = new TransformedPotentialTarget(modulePotential, transform, 3, null, allowFused: false);
+        var (fused, modules, _, transform) = BothPaths(net, prior, x);
         manual_seed(8);
         const int rows = 64;
         var zt = randn(rows, 3);
@@ -180,6 +171,21 @@ public class TransformedPotentialTargetTests
         var gradients = FloatAgreement.Float32Only(tensor(ga).reshape(rows, 3), tensor(gb).reshape(rows, 3), grad64, 16);
         TestContext.Out.WriteLine(gradients);
         Assert.That(gradients.Float32Accurate, gradients.ToString());
+    }
+
+    /// <summary>
+    /// The target of <paramref name="net"/>'s potential through the fused MAF and through the modules end to end (the
+    /// module target's potential has its own no-gradient fast path off too), with that potential and the θ transform.
+    /// </summary>
+    private static (TransformedPotentialTarget Fused, TransformedPotentialTarget Modules, PosteriorBasedPotential ModulePotential, IBijector Transform)
+        BothPaths(ConditionalDensityEstimator net, IDistribution prior, Tensor x)
+    {
+        var (potential, transform) = PotentialFactory.PosteriorEstimatorBased(net, prior, x);
+        var (modulePotential, _) = PotentialFactory.PosteriorEstimatorBased(net, prior, x);
+        modulePotential.AllowFused = false;
+        var fused = new TransformedPotentialTarget(potential, transform, net.InputDim);
+        var modules = new TransformedPotentialTarget(modulePotential, transform, net.InputDim, null, allowFused: false);
+        return (fused, modules, modulePotential, transform);
     }
 
     private static ConditionalDensityEstimator TinyMaf(int d, int c)
